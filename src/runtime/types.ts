@@ -90,6 +90,12 @@ export interface Conn {
   read(): Promise<Uint8Array | null>;
   /** Bytes received but not yet returned by `read()`. */
   pendingBytes(): number;
+  /**
+   * Puts bytes back at the front of the read queue, e.g. what a PROXY header
+   * reader in `ListenOptions.beforeTls` read past the header (the start of
+   * the ClientHello). Optional so fakes need not implement it.
+   */
+  unread?(data: Uint8Array): void;
   /** Writes and resolves once the runtime accepted the bytes. */
   write(data: Uint8Array | string): Promise<void>;
   /**

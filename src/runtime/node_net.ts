@@ -1,0 +1,121 @@
+/**
+ * `Net` on `node:net` and `node:tls`, shared by Deno and Bun.
+ *
+ * Deno's native socket API has neither server-side STARTTLS nor SNI, so both
+ * runtimes go through their `node:*` compatibility layers (DESIGN.md §4).
+ * Implicit TLS does not use `tls.createServer`: each accepted plain socket is
+ * wrapped, so a PROXY header can be read before the handshake.
+ *
+ * @module
+ */
+import * as net from "node:net";
+import { NodeServerTls } from "./_server_tls.ts";
+import { SocketConn } from "./_socket_conn.ts";
+import type {
+  CertPair,
+  Conn,
+  DialOptions,
+  Listener,
+  ListenOptions,
+  Net,
+  ServerTls,
+} from "./types.ts";
+
+export { SocketConn } from "./_socket_conn.ts";
+export { NodeServerTls } from "./_server_tls.ts";
+
+/** Implicit-TLS handshake deadline when the caller gives none. */
+const DEFAULT_TLS_TIMEOUT_MS = 30_000;
+
+/** Creates the `Net` implementation. */
+export function createNodeNet(): Net {
+  return {
+    serverTls(pairs: readonly CertPair[]): ServerTls {
+      return new NodeServerTls(pairs);
+    },
+    listen,
+    dial,
+  };
+}
+
+async function acceptTls(
+  conn: SocketConn,
+  opts: ListenOptions,
+  getTls: () => ServerTls,
+  onConn: (conn: Conn) => void,
+): Promise<void> {
+  try {
+    if (opts.beforeTls) await opts.beforeTls(conn);
+    await conn.acceptTls(
+      getTls(),
+      opts.tlsTimeoutMs ?? DEFAULT_TLS_TIMEOUT_MS,
+    );
+  } catch {
+    // A failed handshake or PROXY header is the client's problem; there is
+    // nobody to report it to but the socket, which we close.
+    conn.close();
+    return;
+  }
+  onConn(conn);
+}
+
+function listen(
+  opts: ListenOptions,
+  onConn: (conn: Conn) => void,
+): Promise<Listener> {
+  const server = net.createServer({ pauseOnConnect: true });
+  server.on("connection", (sock: net.Socket) => {
+    // Swallow errors until the Conn attaches its own handler.
+    sock.on("error", () => {});
+    sock.setNoDelay(true);
+    const conn = new SocketConn(sock);
+    if (opts.tls) void acceptTls(conn, opts, opts.tls, onConn);
+    else onConn(conn);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(
+      { host: opts.host, port: opts.port, backlog: opts.backlog ?? 511 },
+      () => {
+        server.off("error", reject);
+        const a = server.address() as net.AddressInfo;
+        resolve({
+          addr: { host: a.address, port: a.port },
+          // server.close()'s callback waits for every open connection; the
+          // contract is only "stop accepting", which happens right away.
+          close: () => {
+            server.close();
+            return Promise.resolve();
+          },
+        });
+      },
+    );
+  });
+}
+
+function dial(opts: DialOptions): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({
+      host: opts.host,
+      port: opts.port,
+      ...(opts.localHost === undefined ? {} : { localAddress: opts.localHost }),
+    });
+    const timer = setTimeout(() => {
+      fail(new Error(`Connect to ${opts.host}:${opts.port} timed out`));
+    }, opts.timeoutMs);
+    function fail(err: Error): void {
+      clearTimeout(timer);
+      sock.off("connect", ok);
+      sock.destroy();
+      reject(err);
+    }
+    function ok(): void {
+      clearTimeout(timer);
+      sock.off("error", fail);
+      sock.setNoDelay(true);
+      resolve(new SocketConn(sock));
+    }
+    sock.once("connect", ok);
+    sock.once("error", fail);
+  });
+}
