@@ -1,0 +1,306 @@
+/**
+ * The one table of config keys: type, default, and how a raw value from
+ * either file format becomes a `Config` value. Both readers hand raw values
+ * (string, number, boolean, list, null) here, so the checks and the error
+ * texts are the same for `chaski.yaml`, `chasquid.conf` and overrides.
+ *
+ * @module
+ */
+
+import type { Config } from "./types.ts";
+import { ConfigError, quote } from "./errors.ts";
+import { parseDuration } from "./duration.ts";
+
+/** Keys that a file may set (everything but `config_dir` and `source_file`). */
+export type FieldName = Exclude<keyof Config, "config_dir" | "source_file">;
+
+/** The value kinds the files use. */
+export type Kind =
+  | "string"
+  | "bool"
+  | "int"
+  | "list"
+  | "listen"
+  | "duration"
+  | "port";
+
+/** One key of the table. */
+export interface FieldSpec {
+  readonly kind: Kind;
+  /** The value used when no source sets the key (durations in ms). */
+  readonly default: Config[FieldName];
+  /** Key of chasquid's `Config` proto (chaski-only keys are false). */
+  readonly chasquid: boolean;
+  /** proto3 `optional` in chasquid: `""` is a real value in chasquid.conf. */
+  readonly optional?: boolean;
+  /** Extra check on the converted value; returns the problem or `""`. */
+  readonly check?: (v: never) => string;
+}
+
+const DEFAULT_MDA_ARGS = ["-f", "%from%", "-d", "%to_user%"];
+
+/** Every key with its default. `hostname`'s default is filled in at load. */
+export const FIELDS: Readonly<Record<FieldName, FieldSpec>> = {
+  hostname: { kind: "string", default: "", chasquid: true },
+  max_data_size_mb: { kind: "int", default: 50, chasquid: true },
+  smtp_address: { kind: "listen", default: [":25"], chasquid: true },
+  submission_address: { kind: "listen", default: [":587"], chasquid: true },
+  submission_over_tls_address: {
+    kind: "listen",
+    default: [":465"],
+    chasquid: true,
+  },
+  monitoring_address: {
+    kind: "string",
+    default: "",
+    chasquid: true,
+    check: (v: string) => v === "" ? "" : checkHostPort(v),
+  },
+  mail_delivery_agent_bin: {
+    kind: "string",
+    default: "maildrop",
+    chasquid: true,
+    check: notEmpty,
+  },
+  mail_delivery_agent_args: {
+    kind: "list",
+    default: DEFAULT_MDA_ARGS,
+    chasquid: true,
+  },
+  data_dir: {
+    kind: "string",
+    default: "/var/lib/chaski",
+    chasquid: true,
+    check: notEmpty,
+  },
+  suffix_separators: {
+    kind: "string",
+    default: "+",
+    chasquid: true,
+    optional: true,
+  },
+  drop_characters: {
+    kind: "string",
+    default: ".",
+    chasquid: true,
+    optional: true,
+  },
+  mail_log_path: {
+    kind: "string",
+    default: "<syslog>",
+    chasquid: true,
+    check: notEmpty,
+  },
+  dovecot_auth: { kind: "bool", default: false, chasquid: true },
+  dovecot_userdb_path: { kind: "string", default: "", chasquid: true },
+  dovecot_client_path: { kind: "string", default: "", chasquid: true },
+  haproxy_incoming: { kind: "bool", default: false, chasquid: true },
+  max_queue_items: {
+    kind: "int",
+    default: 200,
+    chasquid: true,
+    check: (v: number) => v > 0xffff_ffff ? "must be at most 4294967295" : "",
+  },
+  give_up_send_after: {
+    kind: "duration",
+    default: 20 * 3_600_000,
+    chasquid: true,
+  },
+  database: {
+    kind: "string",
+    default: "sqlite:chaski.db",
+    chasquid: false,
+    check: checkDatabase,
+  },
+  outgoing_smtp_port: { kind: "port", default: 25, chasquid: false },
+  dns_server: {
+    kind: "string",
+    default: "",
+    chasquid: false,
+    check: (v: string) => /\s/.test(v) ? "must be host or host:port" : "",
+  },
+  max_connections: { kind: "int", default: 500, chasquid: false },
+  max_connections_per_ip: { kind: "int", default: 20, chasquid: false },
+  command_timeout: { kind: "duration", default: 60_000, chasquid: false },
+  connection_timeout: {
+    kind: "duration",
+    default: 20 * 60_000,
+    chasquid: false,
+  },
+  shutdown_timeout: { kind: "duration", default: 60_000, chasquid: false },
+  reload_every: { kind: "duration", default: 30_000, chasquid: false },
+  max_received_headers: { kind: "int", default: 50, chasquid: false },
+  mda_timeout: { kind: "duration", default: 30_000, chasquid: false },
+};
+
+/** The listen-address keys and the mode name each one configures. */
+export const LISTEN_MODES: Readonly<Record<string, string>> = {
+  smtp_address: "smtp",
+  submission_address: "submission",
+  submission_over_tls_address: "submission_tls",
+};
+
+/** True when `key` is a known field. */
+export function isField(key: string): key is FieldName {
+  return Object.hasOwn(FIELDS, key);
+}
+
+/** Where a raw value came from, for error messages. */
+export interface Origin {
+  readonly file: string;
+  readonly line: number;
+}
+
+/**
+ * Converts a raw value (as read from YAML or text-proto) for `key` into its
+ * `Config` form, or throws a `ConfigError` naming file, line and key.
+ */
+export function convert(
+  key: FieldName,
+  raw: unknown,
+  at: Origin,
+): Config[FieldName] {
+  const spec = FIELDS[key];
+  const fail: Fail = (what, shown = raw) => {
+    const current = shown === NO_VALUE
+      ? ""
+      : `: current value is ${quote(shown)}`;
+    throw new ConfigError(`field "${key}" ${what}${current}`, {
+      ...at,
+      field: key,
+    });
+  };
+  const value = convertKind(spec.kind, key, raw, fail);
+  const problem = spec.check?.(value as never) ?? "";
+  if (problem !== "") fail(problem);
+  return value;
+}
+
+/** Tells `fail` to leave out the current value. */
+const NO_VALUE = Symbol("no value");
+
+type Fail = (what: string, shown?: unknown) => never;
+
+const EXPECTED: Readonly<Record<Kind, [string, string]>> = {
+  string: ["string", "a string"],
+  bool: ["boolean", "true or false"],
+  int: ["number", "a positive integer"],
+  port: ["number", "a port number between 1 and 65535"],
+  duration: ["string", 'a duration such as "30s" or "1h30m"'],
+  list: ["list", "a list of strings"],
+  listen: ["list", 'a list of addresses such as ":25"'],
+};
+
+function convertKind(
+  kind: Kind,
+  key: FieldName,
+  raw: unknown,
+  fail: Fail,
+): Config[FieldName] {
+  const [type, what] = EXPECTED[kind];
+  if (typeOf(raw) !== type) {
+    fail(`must be ${what}, not ${article(typeOf(raw))}`);
+  }
+  switch (kind) {
+    case "string":
+    case "bool":
+      return raw as string | boolean;
+    case "int":
+      return Number.isSafeInteger(raw) && (raw as number) > 0
+        ? raw as number
+        : fail(`must be ${what}`);
+    case "port":
+      return Number.isInteger(raw) && (raw as number) >= 1 &&
+          (raw as number) <= 65535
+        ? raw as number
+        : fail(`must be ${what}`);
+    case "duration":
+      return convertDuration(raw as string, fail);
+    case "list":
+      return stringList(raw as unknown[], fail);
+    case "listen":
+      return stringList(raw as unknown[], fail).map((a) =>
+        checkListen(key, a, fail)
+      );
+  }
+}
+
+/** The YAML-ish type name of a raw value. */
+function typeOf(raw: unknown): string {
+  if (raw === null || raw === undefined) return "null";
+  if (Array.isArray(raw)) return "list";
+  if (typeof raw === "object") return "mapping";
+  return typeof raw;
+}
+
+function article(type: string): string {
+  return type === "null" ? "empty" : `a ${type}`;
+}
+
+function stringList(raw: unknown[], fail: Fail): string[] {
+  const bad = raw.find((x) => typeof x !== "string");
+  if (bad !== undefined) {
+    fail(`must be a list of strings, not contain ${article(typeOf(bad))}`, bad);
+  }
+  return raw as string[];
+}
+
+function convertDuration(raw: string, fail: Fail): number {
+  let ms: number;
+  try {
+    ms = parseDuration(raw);
+  } catch {
+    return fail('must be a duration such as "30s" or "1h30m"');
+  }
+  return ms > 0 ? ms : fail("must be a positive duration");
+}
+
+function checkListen(key: FieldName, addr: string, fail: Fail): string {
+  const mode = LISTEN_MODES[key];
+  if (addr === "") {
+    fail(
+      `has an empty address: remove the entry to disable ${mode} listeners`,
+      NO_VALUE,
+    );
+  }
+  if (addr === "systemd") {
+    fail(
+      `lists "systemd": socket activation is not supported yet, list addresses such as ":25" instead`,
+      NO_VALUE,
+    );
+  }
+  const problem = checkHostPort(addr);
+  return problem === "" ? addr : fail(problem, addr);
+}
+
+/** Checks `host:port`, `:port` or `[v6]:port` with port 0..65535. */
+function checkHostPort(addr: string): string {
+  const m = /^(\[[^\]]*\]|[^\s:\[\]]*):(\d{1,5})$/.exec(addr);
+  if (m === null) return 'must be "host:port" or ":port"';
+  return Number(m[2]) <= 65535 ? "" : "has a port out of range (0-65535)";
+}
+
+function notEmpty(v: string): string {
+  return v === "" ? "must not be empty" : "";
+}
+
+function checkDatabase(v: string): string {
+  if (v === "" || v === "sqlite:") return "must not be empty";
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) && !/^postgres(ql)?:\/\//i.test(v)) {
+    return 'must be "sqlite:<path>", a path, or "postgres://…"';
+  }
+  return "";
+}
+
+/** A value a source set, with the line that set it. */
+export interface Setting {
+  readonly value: Config[FieldName];
+  readonly line: number;
+}
+
+/** What one source (file or overrides) sets, already converted and checked. */
+export interface Layer {
+  /** Name for messages: `chaski.yaml`, `chasquid.conf`, `--config-overrides`. */
+  readonly file: string;
+  readonly values: ReadonlyMap<FieldName, Setting>;
+}
