@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ConfigError } from "./errors.ts";
+import { ConfigError, quote } from "./errors.ts";
 import { convert, FIELDS, isField } from "./fields.ts";
 import type { FieldName, Layer, Setting } from "./fields.ts";
 
@@ -87,7 +87,7 @@ function parseEntries(tokens: Token[], file: string): Entry[] {
   const entries: Entry[] = [];
   let i = 0;
   const fail = (t: Token | undefined, what: string): never => {
-    const found = t === undefined ? "end of input" : `"${t.text}"`;
+    const found = t === undefined ? "end of input" : quote(t.text);
     throw new ConfigError(`syntax error: expected ${what}, found ${found}`, {
       file,
       line: t?.line ?? tokens.at(-1)?.line ?? 1,

@@ -7,16 +7,16 @@
  * @module
  */
 
-/** Milliseconds per unit. */
-const UNITS: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  "µs": 1e-3, // U+00B5 micro sign
-  "μs": 1e-3, // U+03BC Greek mu
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
+/** Nanoseconds per unit; sums are exact in BigInt, as Go's are in int64. */
+const UNITS: Readonly<Record<string, bigint>> = {
+  ns: 1n,
+  us: 1_000n,
+  "µs": 1_000n, // U+00B5 micro sign
+  "μs": 1_000n, // U+03BC Greek mu
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
 };
 
 const PART = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
@@ -38,7 +38,7 @@ export function parseDuration(s: string): number {
   if (rest === "") {
     throw new SyntaxError(`invalid duration ${JSON.stringify(s)}`);
   }
-  let total = 0;
+  let total = 0n;
   while (rest !== "") {
     const m = PART.exec(rest)!;
     const [all, int = "", frac = "", unit = ""] = m;
@@ -54,10 +54,13 @@ export function parseDuration(s: string): number {
         `unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}`,
       );
     }
-    total += Number(`${int || "0"}.${frac || "0"}`) * perUnit;
+    total += BigInt(int || "0") * perUnit;
+    if (frac !== "") {
+      total += BigInt(frac) * perUnit / 10n ** BigInt(frac.length);
+    }
     rest = rest.slice(all.length);
   }
-  return sign * total;
+  return sign * (Number(total) / 1e6);
 }
 
 /**

@@ -66,3 +66,22 @@ describe("testdata/configs/good and chasquid", () => {
     });
   }
 });
+
+describe("testdata/configs/good/both-files", () => {
+  it("is not an error: chaski.yaml wins and a warning says so", async () => {
+    const { config, warnings } = await loadDir(
+      path.join(CONFIGS_DIR, "good/both-files"),
+    );
+    assert.equal(config.source_file, "chaski.yaml");
+    assert.equal(config.hostname, "from-yaml.example.test");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /reading only chaski\.yaml$/);
+  });
+
+  it("is the only good dir with warnings", async () => {
+    for (const dir of goodDirs) {
+      if (dir.endsWith("both-files")) continue;
+      assert.deepEqual((await loadDir(dir)).warnings, [], dir);
+    }
+  });
+});

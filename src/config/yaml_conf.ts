@@ -58,8 +58,9 @@ export function parseYamlConf(text: string, file: string): Layer {
   for (const pair of root.items) {
     const keyNode = pair.key as Node | null;
     const line = lineOf(keyNode);
-    const key = isScalar(keyNode) ? keyNode.value : undefined;
-    if (typeof key !== "string") {
+    const value = isScalar(keyNode) ? keyNode.value : null;
+    const key = value === null ? undefined : String(value);
+    if (key === undefined) {
       throw new ConfigError("keys must be strings", { file, line });
     }
     if (!isField(key)) {

@@ -1,0 +1,38 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { formatConfig } from "./print.ts";
+import { build, loadConfig } from "./load.ts";
+import { parseYamlConf } from "./yaml_conf.ts";
+import { CONFIGS_DIR, testFiles } from "./_test_files.ts";
+
+describe("formatConfig()", () => {
+  it("prints every key, chaski-only ones included", () => {
+    const text = formatConfig(build("/etc/chaski", "", [], "mx.test"));
+    const data = parse(text) as Record<string, unknown>;
+    assert.equal(data.hostname, "mx.test");
+    assert.equal(data.give_up_send_after, "20h");
+    assert.equal(data.reload_every, "30s");
+    assert.deepEqual(data.smtp_address, [":25"]);
+    assert.equal(data.database, "sqlite:chaski.db");
+    assert.equal(Object.keys(data).length, 29);
+    assert.match(
+      text,
+      /^# config_dir: \/etc\/chaski\n# source_file: \(defaults\)\n/,
+    );
+  });
+
+  it("reads back as the same config", async () => {
+    const dir = path.join(CONFIGS_DIR, "good/full");
+    const { config } = await loadConfig({
+      files: testFiles(),
+      configDir: dir,
+      hostname: "os",
+    });
+    const again = build(dir, "chaski.yaml", [
+      parseYamlConf(formatConfig(config), "x"),
+    ], "os");
+    assert.deepEqual({ ...again }, { ...config });
+  });
+});
