@@ -4,7 +4,10 @@ import { goDuration, MailLog } from "./mod.ts";
 
 function capture(): { lines: string[]; log: MailLog } {
   const lines: string[] = [];
-  return { lines, log: new MailLog({ write: (l) => lines.push(l) }, { timestamps: false }) };
+  return {
+    lines,
+    log: new MailLog({ write: (l) => lines.push(l) }, { timestamps: false }),
+  };
 }
 
 describe("MailLog", () => {

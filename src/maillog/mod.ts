@@ -45,7 +45,10 @@ export class MailLog {
    * @param sink destination of the lines
    * @param opts.timestamps prefix lines with a date (files and std streams) @default true
    */
-  constructor(sink: MailLogSink, opts: { now?: () => number; timestamps?: boolean } = {}) {
+  constructor(
+    sink: MailLogSink,
+    opts: { now?: () => number; timestamps?: boolean } = {},
+  ) {
     this.#sink = sink;
     this.#now = opts.now ?? Date.now;
     this.#timestamps = opts.timestamps ?? true;
@@ -64,28 +67,47 @@ export class MailLog {
     this.#line(`${remote} auth ${ok ? "succeeded" : "failed"} for ${user}`);
   }
 
-  rejected(remote: string, from: string | null, to: readonly string[], reason: string): void {
+  rejected(
+    remote: string,
+    from: string | null,
+    to: readonly string[],
+    reason: string,
+  ): void {
     const f = from === null ? "" : ` from=${from}`;
     const t = to.length ? ` to=[${to.join(" ")}]` : "";
     this.#line(`${remote} rejected${f}${t} - ${reason}`);
   }
 
-  queued(remote: string, id: string, from: string, to: readonly string[]): void {
+  queued(
+    remote: string,
+    id: string,
+    from: string,
+    to: readonly string[],
+  ): void {
     this.#line(`${id} from=${from} queued ip=${remote} to=[${to.join(" ")}]`);
   }
 
-  sendAttempt(id: string, from: string, to: string, error: { message: string; permanent: boolean } | null): void {
+  sendAttempt(
+    id: string,
+    from: string,
+    to: string,
+    error: { message: string; permanent: boolean } | null,
+  ): void {
     if (error === null) {
       this.#line(`${id} from=${from} to=${to} sent`);
     } else {
       const kind = error.permanent ? "permanent" : "temporary";
-      this.#line(`${id} from=${from} to=${to} failed (${kind}): ${error.message}`);
+      this.#line(
+        `${id} from=${from} to=${to} failed (${kind}): ${error.message}`,
+      );
     }
   }
 
   queueLoop(id: string, from: string, nextMs: number | null): void {
     if (nextMs === null) this.#line(`${id} from=${from} all done`);
-    else this.#line(`${id} from=${from} completed loop, next in ${goDuration(nextMs)}`);
+    else {this.#line(
+        `${id} from=${from} completed loop, next in ${goDuration(nextMs)}`,
+      );}
   }
 
   async reopen(): Promise<void> {
@@ -97,5 +119,7 @@ function formatTimestamp(ms: number): string {
   const d = new Date(ms);
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
-    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${
+      p(d.getMilliseconds(), 3)
+    }`;
 }

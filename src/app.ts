@@ -1,0 +1,310 @@
+/**
+ * The composition root: turns a config dir and a `Runtime` into a running
+ * server, in chasquid's start-up order (P-05): load config, chdir to the
+ * config dir, open the mail log, scan certificates and domains, open the
+ * database (migrations), sync users files, start the queue, listen. It also
+ * owns reload (SIGHUP and the periodic check) and graceful shutdown.
+ *
+ * @module
+ */
+
+import type { Kysely } from "kysely";
+import type { Runtime, ServerTls } from "./runtime/types.ts";
+import {
+  type Config,
+  loadConfig,
+  scanConfigDir,
+  type ScanResult,
+} from "./config/mod.ts";
+import { createLogger, type Logger } from "./log/mod.ts";
+import { MailLog } from "./maillog/mod.ts";
+import { createDb, type Database } from "./storage/mod.ts";
+import { KyselyUserStore, UserDB } from "./userdb/mod.ts";
+import { createQueueStore, Queue } from "./queue/mod.ts";
+import { MdaCourier } from "./courier/mda.ts";
+import { type Courier, temporary } from "./courier/types.ts";
+import { SmtpServer } from "./smtpsrv/server.ts";
+import type { Mode } from "./smtpsrv/types.ts";
+import { cleanAddress } from "./aliases/mod.ts";
+import { openMailLogSink } from "./maillog/sinks.ts";
+
+/** Options for `createApp`. */
+export interface AppOptions {
+  readonly runtime: Runtime;
+  readonly configDir: string;
+  /** `--config-overrides`. @default "" */
+  readonly overrides?: string;
+  /** chasquid's `-v`. @default 0 */
+  readonly verbosity?: number;
+  /** Debug log destination. @default standard error */
+  readonly logSink?: (line: string) => void;
+  /** Start without certificates (try mode brings its own). @default false */
+  readonly allowNoCerts?: boolean;
+  /** Change the process cwd to the config dir (P-04). @default true */
+  readonly chdir?: boolean;
+  /** React to SIGHUP/SIGTERM/SIGINT. @default true */
+  readonly handleSignals?: boolean;
+}
+
+/** A running server. */
+export interface App {
+  readonly config: Config;
+  readonly log: Logger;
+  /** Bound addresses per mode. */
+  readonly addresses: readonly { mode: Mode; host: string; port: number }[];
+  /** Re-reads users files, certificates and domains; keeps the old state on error. */
+  reload(): Promise<void>;
+  /** Graceful stop (B-06). */
+  shutdown(): Promise<void>;
+  /** Resolves when the app has stopped. */
+  readonly done: Promise<void>;
+  /** The queue, for tests and tools. */
+  readonly queue: Queue;
+  readonly db: Kysely<Database>;
+}
+
+const MODES: {
+  key: "smtp_address" | "submission_address" | "submission_over_tls_address";
+  mode: Mode;
+}[] = [
+  { key: "smtp_address", mode: "SMTP" },
+  { key: "submission_address", mode: "submission" },
+  { key: "submission_over_tls_address", mode: "submission+TLS" },
+];
+
+/** Loads the config and starts everything. Throws on any start-up error (P-06). */
+export async function createApp(opts: AppOptions): Promise<App> {
+  const rt = opts.runtime;
+  const log = createLogger({
+    verbosity: opts.verbosity ?? 0,
+    ...(opts.logSink ? { sink: opts.logSink } : {}),
+  });
+  const { config, warnings } = await loadConfig({
+    files: rt.files,
+    configDir: opts.configDir,
+    overrides: opts.overrides ?? "",
+    hostname: rt.process.hostname(),
+  });
+  for (const w of warnings) log.warn(w);
+  if (opts.chdir ?? true) rt.files.chdir(config.config_dir);
+
+  const maillog = new MailLog(
+    await openMailLogSink(config.mail_log_path, rt, log),
+  );
+  const state = new ServerState(
+    await scanOrThrow(rt, config, opts.allowNoCerts ?? false, log),
+    rt,
+  );
+  logDomains(log, state.scan);
+
+  await rt.files.mkdir(config.data_dir, 0o700);
+  const db = await createDb({
+    sqlite: rt.sqlite,
+    url: config.database,
+    dataDir: config.data_dir,
+  });
+  const users = new UserDB({
+    store: new KyselyUserStore(db),
+    files: rt.files,
+    clock: rt.clock,
+    log: log.child({ component: "userdb" }),
+  });
+  await syncUsers(users, config, state, log);
+
+  const queue = new Queue({
+    store: createQueueStore(db),
+    localCourier: new MdaCourier({
+      spawner: rt.spawner,
+      bin: config.mail_delivery_agent_bin,
+      args: config.mail_delivery_agent_args,
+      cwd: config.config_dir,
+      timeoutMs: config.mda_timeout,
+    }),
+    remoteCourier: notYetRemote(),
+    localDomains: () => state.domains,
+    clock: rt.clock,
+    log: log.child({ component: "queue" }),
+    maillog,
+    maxItems: config.max_queue_items,
+    giveUpAfterMs: config.give_up_send_after,
+  });
+  queue.start();
+
+  const server = new SmtpServer({
+    net: rt.net,
+    maxConnections: config.max_connections,
+    maxConnectionsPerIp: config.max_connections_per_ip,
+    ctx: {
+      hostname: config.hostname,
+      tls: () => state.tls,
+      localDomains: () => state.domains,
+      maxDataSize: config.max_data_size_mb * 1024 * 1024,
+      maxReceivedHeaders: config.max_received_headers,
+      commandTimeoutMs: config.command_timeout,
+      connectionTimeoutMs: config.connection_timeout,
+      authenticator: {
+        authenticate: async (user, domain, password) =>
+          (await users.authenticate(user, domain, password)) === "ok"
+            ? "ok"
+            : "bad",
+      },
+      recipients: {
+        exists: async (addr) =>
+          await users.exists(addr) ||
+          await users.exists(
+            cleanAddress(
+              addr,
+              config.drop_characters,
+              config.suffix_separators,
+            ),
+          ),
+      },
+      queue,
+      clock: rt.clock,
+      log: log.child({ component: "smtp" }),
+      maillog,
+    },
+  });
+  for (const { key, mode } of MODES) {
+    if (config[key].length === 0) {
+      log.warn(`no ${mode} listeners configured (${key} is empty)`);
+    }
+    for (const address of config[key]) {
+      const bound = await server.listen({ mode, address });
+      maillog.listening(formatAddr(bound.host, bound.port));
+    }
+  }
+
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let stopping: Promise<void> | null = null;
+  const unsubscribe: (() => void)[] = [];
+
+  async function reload(): Promise<void> {
+    try {
+      const scan = await scanOrThrow(
+        rt,
+        config,
+        opts.allowNoCerts ?? false,
+        log,
+      );
+      state.replace(scan);
+    } catch (err) {
+      log.error(
+        "reload failed, keeping the previous certificates and domains",
+        { error: err },
+      );
+    }
+    await syncUsers(users, config, state, log);
+    await maillog.reopen();
+  }
+
+  function shutdown(): Promise<void> {
+    stopping ??= (async () => {
+      log.info("shutting down");
+      clearInterval(reloadTimer);
+      for (const u of unsubscribe) u();
+      await server.shutdown(config.shutdown_timeout);
+      await queue.stop();
+      await db.destroy();
+      log.info("stopped");
+      resolveDone();
+    })();
+    return stopping;
+  }
+
+  const reloadTimer = setInterval(
+    () => void syncUsers(users, config, state, log),
+    config.reload_every,
+  );
+  if (opts.handleSignals ?? true) {
+    unsubscribe.push(rt.signals.on("SIGHUP", () => void reload()));
+    unsubscribe.push(rt.signals.on("SIGTERM", () => void shutdown()));
+    unsubscribe.push(rt.signals.on("SIGINT", () => void shutdown()));
+  }
+
+  return {
+    config,
+    log,
+    addresses: server.addresses,
+    reload,
+    shutdown,
+    done,
+    queue,
+    db,
+  };
+}
+
+/** Certificates and local domains, swapped whole on reload. */
+class ServerState {
+  scan: ScanResult;
+  domains: ReadonlySet<string>;
+  tls: ServerTls | null;
+  readonly #rt: Runtime;
+
+  constructor(scan: ScanResult, rt: Runtime) {
+    this.#rt = rt;
+    this.scan = scan;
+    this.domains = new Set(scan.domains);
+    this.tls = scan.certs.length ? rt.net.serverTls(scan.certs) : null;
+  }
+
+  replace(scan: ScanResult): void {
+    const tls = scan.certs.length ? this.#rt.net.serverTls(scan.certs) : null;
+    this.scan = scan;
+    this.domains = new Set(scan.domains);
+    this.tls = tls;
+  }
+}
+
+async function scanOrThrow(
+  rt: Runtime,
+  config: Config,
+  allowNoCerts: boolean,
+  log: Logger,
+): Promise<ScanResult> {
+  const scan = await scanConfigDir({
+    files: rt.files,
+    configDir: config.config_dir,
+    allowNoCerts,
+    log,
+  });
+  for (const w of scan.warnings) log.warn(w);
+  return scan;
+}
+
+function logDomains(log: Logger, scan: ScanResult): void {
+  for (const c of scan.certs) log.info(`loaded certificate ${c.name}`);
+  log.info(`local domains: ${scan.domains.join(", ")}`);
+}
+
+async function syncUsers(
+  users: UserDB,
+  config: Config,
+  state: ServerState,
+  log: Logger,
+): Promise<void> {
+  try {
+    // Errors are logged by the sync itself; a broken file keeps its users.
+    await users.syncUsersFiles(
+      config.config_dir,
+      Object.values(state.scan.domainDirs),
+    );
+  } catch (err) {
+    log.error("users sync failed", { error: err });
+  }
+}
+
+/** Until the SMTP courier lands (#3), remote recipients wait in the queue. */
+function notYetRemote(): Courier {
+  return {
+    deliver: () =>
+      Promise.resolve(
+        temporary("remote delivery is not available yet in this build"),
+      ),
+  };
+}
+
+function formatAddr(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

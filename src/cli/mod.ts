@@ -1,0 +1,95 @@
+/**
+ * The `chaski` command line. `chaski serve` runs the daemon; with no
+ * subcommand, chasquid's own spelling (`chaski --config_dir=DIR`,
+ * `-config_dir DIR`) also serves. chasquid-util's subcommand names work
+ * too (`user-add`, `user-remove`, `authenticate`, `check-userdb`,
+ * `print-config`). Errors print one line and exit non-zero.
+ *
+ * @module
+ */
+
+import type { Runtime } from "../runtime/types.ts";
+import { serveCommand } from "./serve.ts";
+import { userCommand } from "./user.ts";
+import { configCommand } from "./config_cmd.ts";
+import { tryCommand } from "./try.ts";
+import { CliError, type CliIO, normalizeArgs } from "./common.ts";
+
+export { CliError, type CliIO } from "./common.ts";
+
+/** chaski's version string (P-01). */
+export const VERSION = "0.1.0";
+
+const USAGE = `Usage: chaski <command> [options]
+
+Commands:
+  serve     Run the mail server (--config-dir DIR, default /etc/chaski)
+  try       Run a ready-to-use test server on loopback ports
+  user      Manage users: add, remove, list, check
+  config    print | check the effective configuration
+  version   Print the version
+
+chasquid-util spellings also work: user-add, user-remove, authenticate,
+check-userdb, print-config. Run "chaski <command> --help" for details.
+`;
+
+type Command = (rt: Runtime, io: CliIO, args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  serve: serveCommand,
+  try: tryCommand,
+  user: userCommand,
+  "user-add": (rt, io, a) => userCommand(rt, io, ["add", ...a]),
+  "user-remove": (rt, io, a) => userCommand(rt, io, ["remove", ...a]),
+  authenticate: (rt, io, a) => userCommand(rt, io, ["check", ...a]),
+  "check-userdb": (rt, io, a) => userCommand(rt, io, ["count", ...a]),
+  config: configCommand,
+  "print-config": (rt, io, a) => configCommand(rt, io, ["print", ...a]),
+  version: (rt, io) => {
+    io.out(
+      `chaski ${VERSION} (${rt.process.runtime} ${rt.process.runtimeVersion})\n`,
+    );
+    return Promise.resolve(0);
+  },
+};
+
+/** Runs the CLI; resolves with the exit code. */
+export async function runCli(
+  rt: Runtime,
+  argv: readonly string[],
+  io?: CliIO,
+): Promise<number> {
+  const out = io ??
+    {
+      out: (t) => rt.process.writeStdout(t),
+      err: (t) => rt.process.writeStderr(t),
+    };
+  const args = normalizeArgs(argv);
+  const first = args[0];
+  try {
+    if (first === undefined || first.startsWith("-")) {
+      if (first === "--help" || first === "-h") {
+        out.out(USAGE);
+        return 0;
+      }
+      if (first === "--version" || first === "-version") {
+        return await COMMANDS.version!(rt, out, []);
+      }
+      return await serveCommand(rt, out, args);
+    }
+    const cmd = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+    if (!cmd) {
+      out.err(`chaski: unknown command "${first}"\n\n${USAGE}`);
+      return 1;
+    }
+    return await cmd(rt, out, args.slice(1));
+  } catch (err) {
+    out.err(`chaski: ${oneLine(err)}\n`);
+    return err instanceof CliError ? err.exitCode : 1;
+  }
+}
+
+function oneLine(err: unknown): string {
+  if (err instanceof Error) return err.message.split("\n")[0]!;
+  return String(err);
+}

@@ -1,0 +1,290 @@
+/**
+ * The queue: durable admission of accepted mail and the delivery loop.
+ *
+ * Contract (BEHAVIOUR.md §18):
+ * - `put()` stores the envelope and the message in one committed
+ *   transaction before it resolves, so the 250 is sent only for mail on
+ *   disk (Q-05). When `max_queue_items` items are queued it refuses with
+ *   `451 4.3.0` (Q-02).
+ * - Item ids are base64url of 8 random bytes (Q-01).
+ * - The delivery loop leases due items (owner + expiry, so a crashed
+ *   instance's items come back after the lease), tries every pending
+ *   recipient, and records each result as it comes.
+ * - Retries follow Q-07: by item age < 1 min wait 1 min, < 5 min wait 5,
+ *   < 10 min wait 10, else 20 min, plus 0–60 s jitter. After
+ *   `give_up_send_after` the pending recipients fail as timed out (Q-08).
+ * - Restart resumes every unfinished row (Q-10).
+ *
+ * Aliases, DSNs, pipe and forward recipients and per-domain concurrency
+ * come with the queue issue (#3); the shape here is ready for them.
+ *
+ * @module
+ */
+
+import { randomBytes } from "node:crypto";
+import { SmtpError } from "../smtp/errors.ts";
+import type { Clock } from "../runtime/types.ts";
+import type { Logger } from "../log/mod.ts";
+import type { MailLog } from "../maillog/mod.ts";
+import type { Courier, DeliveryResult } from "../courier/types.ts";
+import { domainOf } from "../envelope/mod.ts";
+import type { Envelope, QueuePutter } from "../smtpsrv/types.ts";
+import type { QueueStore, StoredItem, StoredRecipient } from "./types.ts";
+
+export type * from "./types.ts";
+export { createQueueStore } from "./queue_store.ts";
+
+/** What the queue needs. */
+export interface QueueProps {
+  readonly store: QueueStore;
+  /** Delivery to local users (MDA or LMTP). */
+  readonly localCourier: Courier;
+  /** Delivery to remote domains (SMTP). */
+  readonly remoteCourier: Courier;
+  readonly localDomains: () => ReadonlySet<string>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly maillog: MailLog;
+  /** @default 200 */
+  readonly maxItems: number;
+  /** Milliseconds. @default 20h */
+  readonly giveUpAfterMs: number;
+  /** Items delivered at once. @default 16 */
+  readonly concurrency?: number;
+  /** This instance's lease owner name. @default random */
+  readonly owner?: string;
+  /** How long a claim lasts. @default 10 min */
+  readonly leaseMs?: number;
+  /** Random source for jitter, [0, 1). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** Generates a Q-01 queue id. */
+export function newId(): string {
+  return randomBytes(8).toString("base64url");
+}
+
+/** The Q-07 delay before the next attempt, for an item of `ageMs`. */
+export function nextDelay(ageMs: number, random: () => number): number {
+  const min = 60_000;
+  const base = ageMs < min
+    ? min
+    : ageMs < 5 * min
+    ? 5 * min
+    : ageMs < 10 * min
+    ? 10 * min
+    : 20 * min;
+  return base + Math.floor(random() * 60_000);
+}
+
+/** The queue and its delivery loop. */
+export class Queue implements QueuePutter {
+  readonly #p: QueueProps;
+  readonly #owner: string;
+  readonly #active = new Set<Promise<void>>();
+  #stopped = true;
+  #wake: (() => void) | null = null;
+  #kicked = false;
+  #loop: Promise<void> | null = null;
+
+  constructor(props: QueueProps) {
+    this.#p = props;
+    this.#owner = props.owner ?? `chaski-${newId()}`;
+  }
+
+  /** Stores a message durably; resolves with its id once committed. */
+  async put(env: Envelope): Promise<string> {
+    if (await this.#p.store.count() >= this.#p.maxItems) {
+      throw new SmtpError(451, "4.3.0", "Queue is full, try again later");
+    }
+    const id = newId();
+    await this.#p.store.insert({
+      id,
+      from: env.from,
+      to: env.to,
+      data: env.data,
+      createdAt: this.#p.clock.now(),
+      authAs: env.authAs,
+      remoteAddr: env.remoteAddr,
+      recipients: env.to.map((to) => ({
+        address: to,
+        originalAddress: to,
+        type: "email" as const,
+        via: [],
+      })),
+    });
+    this.kick();
+    return id;
+  }
+
+  /** Starts the delivery loop. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#loop = this.#run();
+  }
+
+  /** Asks the loop to look for due items now. */
+  kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  /** Stops claiming; waits for in-flight deliveries (their state is saved). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#loop;
+    await Promise.allSettled([...this.#active]);
+  }
+
+  async #run(): Promise<void> {
+    const limit = this.#p.concurrency ?? 16;
+    while (!this.#stopped) {
+      this.#kicked = false;
+      const free = limit - this.#active.size;
+      if (free > 0) {
+        try {
+          const now = this.#p.clock.now();
+          const ids = await this.#p.store.claimDue(
+            now,
+            this.#owner,
+            this.#p.leaseMs ?? 600_000,
+            free,
+          );
+          for (const id of ids) this.#track(this.#process(id));
+        } catch (err) {
+          this.#p.log.error("queue scan failed", { error: err });
+        }
+      }
+      if (!this.#kicked && !this.#stopped) await this.#idle();
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    const t = p.finally(() => {
+      this.#active.delete(t);
+      this.kick();
+    });
+    this.#active.add(t);
+  }
+
+  /** Sleeps until kicked, or until the next due item (at most 30 s). */
+  async #idle(): Promise<void> {
+    let wait = 30_000;
+    try {
+      const next = await this.#p.store.nextDue();
+      if (next !== null) {
+        wait = Math.max(50, Math.min(wait, next - this.#p.clock.now()));
+      }
+    } catch { /* the next scan logs it */ }
+    if (this.#kicked) return;
+    await new Promise<void>((resolve) => {
+      const timer = this.#p.clock.setTimer(wait, () => resolve());
+      this.#wake = () => {
+        timer.cancel();
+        resolve();
+      };
+    });
+    this.#wake = null;
+  }
+
+  async #process(id: string): Promise<void> {
+    try {
+      const item = await this.#p.store.load(id);
+      if (!item) return;
+      await this.#attempt(item);
+    } catch (err) {
+      this.#p.log.error("delivering item failed", { id, error: err });
+      await this.#p.store.reschedule(
+        id,
+        this.#p.clock.now() + 60_000,
+        this.#p.clock.now(),
+      ).catch(() => {});
+    }
+  }
+
+  async #attempt(item: StoredItem): Promise<void> {
+    const pending = item.recipients.filter((r) => r.status === "pending");
+    const results = await Promise.all(
+      pending.map((r) => this.#deliverOne(item, r)),
+    );
+    const stillPending = results.filter((s) => s === "pending").length;
+    const now = this.#p.clock.now();
+    const age = now - item.createdAt;
+    if (stillPending === 0) {
+      await this.#finish(item);
+      return;
+    }
+    if (age >= this.#p.giveUpAfterMs) {
+      for (const r of pending) {
+        if (results[pending.indexOf(r)] !== "pending") continue;
+        await this.#p.store.recordAttempt(
+          item.id,
+          r.idx,
+          "failed",
+          "gave up: message timed out",
+          now,
+        );
+      }
+      await this.#finish(item);
+      return;
+    }
+    const delay = nextDelay(age, this.#p.random ?? Math.random);
+    await this.#p.store.reschedule(item.id, now + delay, now);
+    this.#p.maillog.queueLoop(item.id, item.from, delay);
+  }
+
+  async #deliverOne(
+    item: StoredItem,
+    r: StoredRecipient,
+  ): Promise<"sent" | "failed" | "pending"> {
+    const courier = this.#courierFor(r);
+    let result: DeliveryResult;
+    try {
+      result = courier
+        ? await courier.deliver(item.from, r.address, item.data)
+        : {
+          status: "permanent",
+          error: new Error(`recipient type "${r.type}" is not supported yet`),
+        };
+    } catch (err) {
+      result = {
+        status: "temporary",
+        error: err instanceof Error ? err : new Error(String(err)),
+      };
+    }
+    const now = this.#p.clock.now();
+    if (result.status === "sent") {
+      this.#p.maillog.sendAttempt(item.id, item.from, r.address, null);
+      await this.#p.store.recordAttempt(item.id, r.idx, "sent", "", now);
+      return "sent";
+    }
+    const permanent = result.status === "permanent";
+    this.#p.maillog.sendAttempt(item.id, item.from, r.address, {
+      message: result.error.message,
+      permanent,
+    });
+    await this.#p.store.recordAttempt(
+      item.id,
+      r.idx,
+      permanent ? "failed" : "pending",
+      result.error.message,
+      now,
+    );
+    return permanent ? "failed" : "pending";
+  }
+
+  #courierFor(r: StoredRecipient): Courier | null {
+    if (r.type !== "email") return null;
+    return this.#p.localDomains().has(domainOf(r.address))
+      ? this.#p.localCourier
+      : this.#p.remoteCourier;
+  }
+
+  async #finish(item: StoredItem): Promise<void> {
+    // TODO(#3): send a DSN for failed recipients before removing the item.
+    await this.#p.store.remove(item.id);
+    this.#p.maillog.queueLoop(item.id, item.from, null);
+  }
+}
