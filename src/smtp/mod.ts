@@ -25,6 +25,8 @@
  * @module
  */
 
+export { type Params, SmtpClient, type SmtpClientOptions } from "./client.ts";
+export { dotStuff } from "./dot.ts";
 export { AddressError, isIpLiteral, parseAddress } from "./address.ts";
 export {
   type Command,
