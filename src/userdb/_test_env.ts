@@ -1,19 +1,19 @@
 /**
- * Test helpers for userdb: a real clock, the few `Files` methods the sync
- * uses (on `node:fs`), and a `UserDB` over an in-memory SQLite database.
- * Test-only.
+ * Test helpers for userdb: the runtime's clock and files, and a `UserDB`
+ * over an in-memory SQLite database. Test-only.
  *
  * @module
  */
 
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Kysely } from "kysely";
 import { createDb, type Database } from "../storage/mod.ts";
 import { tempDir, testSqlite } from "../storage/_test_sqlite.ts";
 import type { Clock, Files } from "../runtime/types.ts";
+import { createSystemClock } from "../runtime/clock.ts";
+import { createNodeFiles } from "../runtime/node_files.ts";
 import { KyselyUserStore, UserDB } from "./mod.ts";
 
 /** The repository's `testdata/userdb`. */
@@ -21,55 +21,14 @@ export const FIXTURES = fileURLToPath(
   new URL("../../testdata/userdb/", import.meta.url),
 );
 
-/** A wall clock. */
+/** A wall clock (the runtime's). */
 export function realClock(): Clock {
-  return {
-    now: () => Date.now(),
-    monotonic: () => performance.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    setTimer(ms, fn) {
-      let t = setTimeout(fn, ms);
-      return {
-        cancel: () => clearTimeout(t),
-        reset(next) {
-          clearTimeout(t);
-          t = setTimeout(fn, next);
-        },
-      };
-    },
-  };
+  return createSystemClock();
 }
 
-/** `Files` with only `stat` and `readBytes`; the rest throw. */
+/** The runtime's `Files`. */
 export function testFiles(): Files {
-  const files: Partial<Files> = {
-    async stat(path) {
-      try {
-        const s = await stat(path);
-        return {
-          isFile: s.isFile(),
-          isDirectory: s.isDirectory(),
-          isSymlink: false,
-          size: s.size,
-          mode: s.mode,
-          mtimeMs: s.mtimeMs,
-        };
-      } catch (err) {
-        if ((err as { code?: string }).code === "ENOENT") return null;
-        throw err;
-      }
-    },
-    readBytes: async (path) => new Uint8Array(await readFile(path)),
-  };
-  return new Proxy(files as Files, {
-    get(target, prop) {
-      const v = target[prop as keyof Files];
-      if (v === undefined) {
-        throw new Error(`testFiles: ${String(prop)} not implemented`);
-      }
-      return v;
-    },
-  });
+  return createNodeFiles();
 }
 
 /** A test environment: database, store, UserDB and a config dir. */

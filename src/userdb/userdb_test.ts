@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { openEnv } from "./_test_env.ts";
-import { UserError } from "./mod.ts";
+import { openEnv, realClock, testFiles } from "./_test_env.ts";
+import { UserDB, UserError } from "./mod.ts";
 
 describe("UserDB.add()", () => {
   it("adds, authenticates and removes a user", async () => {
@@ -188,10 +188,8 @@ describe("UserDB.authenticate()", () => {
   });
 
   it("defaults to the 100 ms floor", async () => {
-    const { UserDB } = await import("./mod.ts");
     const env = await openEnv();
     try {
-      const { realClock, testFiles } = await import("./_test_env.ts");
       const users = new UserDB({
         store: env.store,
         files: testFiles(),
