@@ -52,8 +52,11 @@ export function parseChasquidConf(text: string, file: string): Layer {
     const first = list[0]!;
     const raw = rawValue(key, list, file);
     if (isUnset(key, raw)) continue;
+    const itemLines = list.flatMap((e) =>
+      Array.isArray(e.value) ? e.value.map(() => e.line) : [e.line]
+    );
     values.set(key, {
-      value: convert(key, raw, { file, line: first.line }),
+      value: convert(key, raw, { file, line: first.line, itemLines }),
       line: first.line,
     });
   }
@@ -73,7 +76,10 @@ function rawValue(key: FieldName, list: Entry[], file: string): unknown {
       field: key,
     });
   }
-  return list[0]!.value;
+  const value = list[0]!.value;
+  // Text-proto reads 0 and 1 as booleans too.
+  if (kind === "bool" && (value === 0 || value === 1)) return value === 1;
+  return value;
 }
 
 /** chasquid's "unset never overrides" rule. */

@@ -105,6 +105,12 @@ describe("parseChasquidConf()", () => {
     });
   });
 
+  it("reads 0 and 1 as booleans, as protobuf does", () => {
+    assert.deepEqual(parse("dovecot_auth: 1 haproxy_incoming: 0"), {
+      dovecot_auth: true,
+    });
+  });
+
   it("reads hexadecimal integers", () => {
     assert.deepEqual(parse("max_queue_items: 0x10"), { max_queue_items: 16 });
   });
@@ -191,6 +197,12 @@ describe("parseChasquidConf()", () => {
       assert.equal(error(text).message, message);
     });
   }
+
+  it("points at the list entry that is wrong", () => {
+    const e = error('smtp_address: ":25"\n# x\nsmtp_address: ""');
+    assert.equal(e.line, 3);
+    assert.equal(e.field, "smtp_address");
+  });
 
   it("names the field in the error", () => {
     const e = error('\n\nmax_data_size_mb: "x"');

@@ -60,7 +60,7 @@ export function parseDuration(s: string): number {
     }
     rest = rest.slice(all.length);
   }
-  return sign * (Number(total) / 1e6);
+  return total === 0n ? 0 : sign * (Number(total) / 1e6);
 }
 
 /**

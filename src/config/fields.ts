@@ -149,6 +149,8 @@ export function isField(key: string): key is FieldName {
 export interface Origin {
   readonly file: string;
   readonly line: number;
+  /** For lists, the line of each entry, so errors point at the entry. */
+  readonly itemLines?: readonly number[];
 }
 
 /**
@@ -161,12 +163,13 @@ export function convert(
   at: Origin,
 ): Config[FieldName] {
   const spec = FIELDS[key];
-  const fail: Fail = (what, shown = raw) => {
+  const fail: Fail = (what, shown = raw, item = -1) => {
     const current = shown === NO_VALUE
       ? ""
       : `: current value is ${quote(shown)}`;
     throw new ConfigError(`field "${key}" ${what}${current}`, {
-      ...at,
+      file: at.file,
+      line: at.itemLines?.[item] ?? at.line,
       field: key,
     });
   };
@@ -179,7 +182,8 @@ export function convert(
 /** Tells `fail` to leave out the current value. */
 const NO_VALUE = Symbol("no value");
 
-type Fail = (what: string, shown?: unknown) => never;
+/** Throws the field's error; `item` picks the line of a list entry. */
+type Fail = (what: string, shown?: unknown, item?: number) => never;
 
 const EXPECTED: Readonly<Record<Kind, [string, string]>> = {
   string: ["string", "a string"],
@@ -219,8 +223,8 @@ function convertKind(
     case "list":
       return stringList(raw as unknown[], fail);
     case "listen":
-      return stringList(raw as unknown[], fail).map((a) =>
-        checkListen(key, a, fail)
+      return stringList(raw as unknown[], fail).map((a, i) =>
+        checkListen(key, a, (what, shown) => fail(what, shown, i))
       );
   }
 }
@@ -238,9 +242,14 @@ function article(type: string): string {
 }
 
 function stringList(raw: unknown[], fail: Fail): string[] {
-  const bad = raw.find((x) => typeof x !== "string");
-  if (bad !== undefined) {
-    fail(`must be a list of strings, not contain ${article(typeOf(bad))}`, bad);
+  const i = raw.findIndex((x) => typeof x !== "string");
+  if (i >= 0) {
+    const bad = raw[i];
+    fail(
+      `must be a list of strings, not contain ${article(typeOf(bad))}`,
+      bad,
+      i,
+    );
   }
   return raw as string[];
 }

@@ -58,8 +58,8 @@ export function parseYamlConf(text: string, file: string): Layer {
   for (const pair of root.items) {
     const keyNode = pair.key as Node | null;
     const line = lineOf(keyNode);
-    const value = isScalar(keyNode) ? keyNode.value : null;
-    const key = value === null ? undefined : String(value);
+    const keyValue = isScalar(keyNode) ? keyNode.value : null;
+    const key = keyValue === null ? undefined : String(keyValue);
     if (key === undefined) {
       throw new ConfigError("keys must be strings", { file, line });
     }
@@ -70,8 +70,12 @@ export function parseYamlConf(text: string, file: string): Layer {
         field: key,
       });
     }
-    const raw = plain(pair.value as Node | null);
-    values.set(key, { value: convert(key, raw, { file, line }), line });
+    const node = pair.value as Node | null;
+    const itemLines = isSeq(node)
+      ? node.items.map((n) => lineOf(n as Node | null) || line)
+      : [];
+    const value = convert(key, plain(node), { file, line, itemLines });
+    values.set(key, { value, line });
   }
   return { file, values };
 }

@@ -63,6 +63,18 @@ describe("parseYamlConf()", () => {
     assert.equal(layer.values.get("smtp_address")?.line, 4);
   });
 
+  it("reads unquoted addresses", () => {
+    assert.deepEqual(
+      parse(
+        "smtp_address: [:25, 127.0.0.1:26]\nmonitoring_address: 127.0.0.1:1099",
+      ),
+      {
+        smtp_address: [":25", "127.0.0.1:26"],
+        monitoring_address: "127.0.0.1:1099",
+      },
+    );
+  });
+
   it("reads an empty document as no settings", () => {
     assert.deepEqual(parse(""), {});
     assert.deepEqual(parse("# only a comment\n"), {});
