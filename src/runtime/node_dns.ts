@@ -94,14 +94,19 @@ function udpQuery(
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket(net.isIPv6(server.host) ? "udp6" : "udp4");
     const timer = setTimeout(() => done(null), timeoutMs);
+    let finished = false;
     function done(res: packet.Packet | null, err?: Error): void {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       sock.close();
       if (err) reject(err);
       else resolve(res);
     }
     sock.on("error", (err) => done(null, err));
-    sock.on("message", (msg) => {
+    sock.on("message", (msg, rinfo) => {
+      // Only the server we asked may answer (cheap spoofing defence).
+      if (rinfo.port !== server.port) return;
       let p: packet.Packet;
       try {
         p = packet.decode(msg);
@@ -125,7 +130,10 @@ function tcpQuery(
     const sock = net.connect({ host: server.host, port: server.port });
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => done(null), timeoutMs);
+    let finished = false;
     function done(res: packet.Packet | null, err?: Error): void {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       sock.destroy();
       if (err) reject(err);

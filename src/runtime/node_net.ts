@@ -38,18 +38,39 @@ export function createNodeNet(): Net {
   };
 }
 
+function withDeadline(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("beforeTls timed out")), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Fails fast unless the client's first byte starts a TLS handshake record.
+ * Bun's server `TLSSocket` sits silent on plain text instead of failing, so
+ * a client speaking SMTP to port 465 would hold a socket until the deadline.
+ */
+async function expectTlsRecord(conn: SocketConn): Promise<void> {
+  const first = await conn.read();
+  if (first === null || first[0] !== 0x16) {
+    throw new Error("Not a TLS handshake");
+  }
+  conn.unread(first);
+}
+
 async function acceptTls(
   conn: SocketConn,
   opts: ListenOptions,
   getTls: () => ServerTls,
   onConn: (conn: Conn) => void,
 ): Promise<void> {
+  const timeoutMs = opts.tlsTimeoutMs ?? DEFAULT_TLS_TIMEOUT_MS;
   try {
-    if (opts.beforeTls) await opts.beforeTls(conn);
-    await conn.acceptTls(
-      getTls(),
-      opts.tlsTimeoutMs ?? DEFAULT_TLS_TIMEOUT_MS,
-    );
+    // The hook reads from an unauthenticated client: bound it too.
+    if (opts.beforeTls) await withDeadline(opts.beforeTls(conn), timeoutMs);
+    await withDeadline(expectTlsRecord(conn), timeoutMs);
+    await conn.acceptTls(getTls(), timeoutMs);
   } catch {
     // A failed handshake or PROXY header is the client's problem; there is
     // nobody to report it to but the socket, which we close.
@@ -78,6 +99,9 @@ function listen(
       { host: opts.host, port: opts.port, backlog: opts.backlog ?? 511 },
       () => {
         server.off("error", reject);
+        // Accept errors (EMFILE, ECONNABORTED) must not crash the process;
+        // the listener keeps going and the client retries.
+        server.on("error", () => {});
         const a = server.address() as net.AddressInfo;
         resolve({
           addr: { host: a.address, port: a.port },

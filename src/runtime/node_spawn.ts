@@ -79,6 +79,9 @@ export function runProcess(opts: SpawnOptions): Promise<SpawnResult> {
     child.stdin.on("error", () => {});
     if (opts.stdin && opts.stdin.byteLength > 0) child.stdin.end(opts.stdin);
     else child.stdin.end();
+    // 'close' waits for stdout and stderr to close too: a background
+    // grandchild holding them keeps us waiting until the timeout kills the
+    // group, which is what bounds a misbehaving hook.
     child.once("close", (code: number | null, signal: string | null) => {
       clearTimeout(timer);
       if (!started) return;

@@ -338,6 +338,20 @@ describe("Net.listen() with implicit TLS", () => {
     await closeSock(s);
   });
 
+  it("completes 50 concurrent handshakes", async () => {
+    const socks = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        tlsClient(null, {
+          host: "127.0.0.1",
+          port: listener.addr.port,
+          servername: "mx.a.test",
+        })),
+    );
+    const hellos = await Promise.all(socks.map((s) => readUntil(s, "\r\n")));
+    assert.deepEqual(new Set(hellos), new Set(["hello mx.a.test\r\n"]));
+    await Promise.all(socks.map(closeSock));
+  });
+
   it("lets beforeTls read a PROXY header sent with the ClientHello", async () => {
     // A relay prepends the PROXY line to the ClientHello, in one write, the
     // way a load balancer's bytes may arrive.
@@ -450,5 +464,75 @@ describe("Net.dial()", () => {
     await assert.rejects(
       rt.net.dial({ host: "127.0.0.1", port, timeoutMs: 5000 }),
     );
+  });
+});
+
+describe("Conn flow control", () => {
+  it("stops reading past 256 KiB unread and resumes when drained", async () => {
+    const total = 4 * 1024 * 1024;
+    let serverConn: Conn | undefined;
+    const got = { first: 0 };
+    const l = await rt.net.listen({ host: "127.0.0.1", port: 0 }, (conn) => {
+      serverConn = conn;
+      void conn.read().then((c) => got.first = c?.byteLength ?? 0);
+    });
+    const sock = await connect(l.addr.port);
+    sock.write(new Uint8Array(total).fill(0x78));
+    await waitFor("the first read", () => got.first > 0);
+    const conn = serverConn!;
+    await waitFor("data to queue", () => conn.pendingBytes() > 256 * 1024);
+    // Loopback buffers could hold all 4 MiB; a paused socket leaves most of
+    // it in the kernel instead of in our queue.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(conn.pendingBytes() < 2 * 1024 * 1024, `${conn.pendingBytes()}`);
+    let n = got.first;
+    while (n < total) n += (await conn.read())?.byteLength ?? Infinity;
+    assert.equal(n, total);
+    await closeSock(sock);
+    assert.equal(await conn.read(), null);
+    conn.close();
+    conn.close(); // idempotent
+    await conn.closed;
+    await l.close();
+  });
+});
+
+describe("Conn.startTls() failures", () => {
+  it("rejects when the client never starts the handshake", async () => {
+    let result: unknown;
+    let serverConn: Conn | undefined;
+    const l = await rt.net.listen({ host: "127.0.0.1", port: 0 }, (conn) => {
+      serverConn = conn;
+      void (async () => {
+        await connReadUntil(conn, "STARTTLS\r\n");
+        result = await conn.startTls("220 go\r\n", serverTls(), 100).catch((
+          e,
+        ) => e);
+      })();
+    });
+    const sock = await connect(l.addr.port);
+    const go = readUntil(sock, "220 go\r\n");
+    sock.write("STARTTLS\r\n");
+    await go;
+    await waitFor("the handshake deadline", () => result !== undefined);
+    assert.match(String(result), /timed out/);
+    await serverConn!.closed;
+    await closeSock(sock);
+    await l.close();
+  });
+
+  it("closes an implicit-TLS connection that speaks plain text (Bun would wait)", async () => {
+    let accepted = 0;
+    const l = await rt.net.listen(
+      { host: "127.0.0.1", port: 0, tls: serverTls, tlsTimeoutMs: 5000 },
+      () => accepted++,
+    );
+    const sock = await connect(l.addr.port);
+    const closed = new Promise<void>((r) => sock.once("close", () => r()));
+    sock.on("error", () => {});
+    sock.write("EHLO this is not TLS\r\n".repeat(10));
+    await closed;
+    assert.equal(accepted, 0);
+    await l.close();
   });
 });
