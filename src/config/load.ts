@@ -10,8 +10,8 @@ import { isAbsolute, join } from "node:path";
 import type { Files } from "../runtime/types.ts";
 import type { Config } from "./types.ts";
 import { ConfigError } from "./errors.ts";
-import { FIELDS } from "./fields.ts";
-import type { FieldName, Layer } from "./fields.ts";
+import { convert, FIELDS, isField } from "./fields.ts";
+import type { FieldName, Layer, Setting } from "./fields.ts";
 import { parseChasquidConf } from "./chasquid_conf.ts";
 import { parseYamlConf } from "./yaml_conf.ts";
 
@@ -69,7 +69,11 @@ export async function loadConfig(
   }
   const overrides = parseOverrides(opts.overrides ?? "");
   if (overrides !== null) layers.push(overrides);
-  const config = build(configDir, source, layers, opts.hostname);
+  const config = buildConfig(layers, {
+    configDir,
+    hostname: opts.hostname,
+    sourceFile: source,
+  });
   return { config: deepFreeze(config), warnings: Object.freeze(warnings) };
 }
 
@@ -86,19 +90,28 @@ export function parseOverrides(text: string): Layer | null {
     : parseChasquidConf(text, OVERRIDES_NAME);
 }
 
+/** Options for `buildConfig()`. */
+export interface BuildConfigOptions {
+  /** Absolute config dir; relative paths resolve against it. */
+  readonly configDir: string;
+  /** The OS hostname, used when no layer sets `hostname`. */
+  readonly hostname: string;
+  /** The file the first layer came from. @default "" */
+  readonly sourceFile?: string;
+}
+
 /**
- * Merges layers over the defaults and resolves paths. Exposed for tests and
- * for `config print`; `loadConfig()` is the usual entry point.
+ * Merges layers over the defaults and resolves paths; the result is not
+ * frozen. `loadConfig()` is the usual entry point.
+ * @throws {ConfigError} when no hostname is known.
  */
-export function build(
-  configDir: string,
-  sourceFile: string,
+export function buildConfig(
   layers: readonly Layer[],
-  osHostname: string,
+  opts: BuildConfigOptions,
 ): Config {
   const out: Record<string, unknown> = {
-    config_dir: configDir,
-    source_file: sourceFile,
+    config_dir: opts.configDir,
+    source_file: opts.sourceFile ?? "",
   };
   for (const key of Object.keys(FIELDS) as FieldName[]) {
     out[key] = structuredClone(FIELDS[key].default);
@@ -106,17 +119,40 @@ export function build(
   for (const layer of layers) {
     for (const [key, setting] of layer.values) out[key] = setting.value;
   }
-  if (out.hostname === "") out.hostname = osHostname;
+  if (out.hostname === "") out.hostname = opts.hostname;
   if (out.hostname === "") {
     throw new ConfigError(
       'field "hostname" is not set and the OS hostname is unknown',
       { field: "hostname" },
     );
   }
-  out.data_dir = resolvePath(configDir, out.data_dir as string);
+  out.data_dir = resolvePath(opts.configDir, out.data_dir as string);
   const log = out.mail_log_path as string;
-  if (!/^<.*>$/.test(log)) out.mail_log_path = resolvePath(configDir, log);
+  if (!/^<.*>$/.test(log)) out.mail_log_path = resolvePath(opts.configDir, log);
   return out as unknown as Config;
+}
+
+/**
+ * A deep-frozen config from plain values written as in chaski.yaml
+ * (durations as strings), over the defaults: for tests and embedding.
+ * @throws {ConfigError} as for chaski.yaml, with file `(values)`.
+ * @example
+ * configFromValues({ smtp_address: ["127.0.0.1:0"], reload_every: "100ms" },
+ *   { configDir: dir, hostname: "mx.test" });
+ */
+export function configFromValues(
+  values: Readonly<Record<string, unknown>>,
+  opts: BuildConfigOptions,
+): Config {
+  const file = "(values)";
+  const settings = new Map<FieldName, Setting>();
+  for (const [key, raw] of Object.entries(values)) {
+    if (!isField(key)) {
+      throw new ConfigError(`unknown field "${key}"`, { file, field: key });
+    }
+    settings.set(key, { value: convert(key, raw, { file, line: 0 }), line: 0 });
+  }
+  return deepFreeze(buildConfig([{ file, values: settings }], opts));
 }
 
 async function pickSource(

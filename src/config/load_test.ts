@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { loadConfig, parseOverrides } from "./load.ts";
+import { configFromValues, loadConfig, parseOverrides } from "./load.ts";
 import type { LoadConfigOptions } from "./load.ts";
 import { ConfigError } from "./errors.ts";
 import { CONFIGS_DIR, memoryFiles, testFiles } from "./_test_files.ts";
@@ -252,5 +252,31 @@ describe("parseOverrides()", () => {
     const layer = parseOverrides('hostname: "x"');
     assert.equal(layer?.values.get("hostname")?.value, "x");
     assert.throws(() => parseOverrides("hostname: x"), ConfigError);
+  });
+});
+
+describe("configFromValues()", () => {
+  const opts = { configDir: "/c", hostname: "mx.test" };
+
+  it("builds a frozen config over the defaults", () => {
+    const config = configFromValues(
+      { smtp_address: ["127.0.0.1:0"], reload_every: "100ms" },
+      opts,
+    );
+    assert.deepEqual(config.smtp_address, ["127.0.0.1:0"]);
+    assert.equal(config.reload_every, 100);
+    assert.equal(config.hostname, "mx.test");
+    assert.equal(config.data_dir, "/var/lib/chaski");
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it("checks keys and values as chaski.yaml does", () => {
+    assert.throws(() => configFromValues({ bogus: 1 }, opts), {
+      message: '(values): unknown field "bogus"',
+    });
+    assert.throws(() => configFromValues({ max_data_size_mb: -1 }, opts), {
+      message:
+        '(values): field "max_data_size_mb" must be a positive integer: current value is "-1"',
+    });
   });
 });

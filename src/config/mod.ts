@@ -97,7 +97,10 @@
 export type { Config, DomainScan } from "./types.ts";
 export { ConfigError, type ConfigErrorOptions } from "./errors.ts";
 export {
+  buildConfig,
+  type BuildConfigOptions,
   CHASQUID_FILE,
+  configFromValues,
   loadConfig,
   type LoadConfigOptions,
   type LoadConfigResult,

@@ -3,13 +3,15 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { formatConfig } from "./print.ts";
-import { build, loadConfig } from "./load.ts";
+import { buildConfig, loadConfig } from "./load.ts";
 import { parseYamlConf } from "./yaml_conf.ts";
 import { CONFIGS_DIR, testFiles } from "./_test_files.ts";
 
 describe("formatConfig()", () => {
   it("prints every key, chaski-only ones included", () => {
-    const text = formatConfig(build("/etc/chaski", "", [], "mx.test"));
+    const text = formatConfig(
+      buildConfig([], { configDir: "/etc/chaski", hostname: "mx.test" }),
+    );
     const data = parse(text) as Record<string, unknown>;
     assert.equal(data.hostname, "mx.test");
     assert.equal(data.give_up_send_after, "20h");
@@ -30,9 +32,12 @@ describe("formatConfig()", () => {
       configDir: dir,
       hostname: "os",
     });
-    const again = build(dir, "chaski.yaml", [
-      parseYamlConf(formatConfig(config), "x"),
-    ], "os");
+    const layer = parseYamlConf(formatConfig(config), "x");
+    const again = buildConfig([layer], {
+      configDir: dir,
+      hostname: "os",
+      sourceFile: "chaski.yaml",
+    });
     assert.deepEqual({ ...again }, { ...config });
   });
 });

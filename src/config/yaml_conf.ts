@@ -18,7 +18,7 @@ import {
 } from "yaml";
 import { ConfigError } from "./errors.ts";
 import { convert, isField } from "./fields.ts";
-import type { FieldName, Layer, Setting } from "./fields.ts";
+import type { FieldName, Layer, Origin, Setting } from "./fields.ts";
 
 /**
  * Parses YAML `text` into a layer of settings. `file` names the source in
@@ -27,25 +27,12 @@ import type { FieldName, Layer, Setting } from "./fields.ts";
  */
 export function parseYamlConf(text: string, file: string): Layer {
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    version: "1.2",
-  });
-  const lineOf = (node: Node | null | undefined): number =>
-    node?.range ? lines.linePos(node.range[0]).line : 0;
-  const err = doc.errors[0];
-  if (err !== undefined) {
-    const detail = err.message.split("\n")[0]!.replace(/[.:]\s*$/, "");
-    throw new ConfigError(`syntax error: ${lowerFirst(detail)}`, {
-      file,
-      line: lines.linePos(err.pos[0]).line,
-      cause: err,
-    });
-  }
+  const lineOf = (node: unknown): number => {
+    const range = (node as Node | null)?.range;
+    return range ? lines.linePos(range[0]).line : 0;
+  };
+  const root = readDocument(text, file, lines);
   const values = new Map<FieldName, Setting>();
-  const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) {
     return { file, values };
   }
@@ -56,28 +43,51 @@ export function parseYamlConf(text: string, file: string): Layer {
     });
   }
   for (const pair of root.items) {
-    const keyNode = pair.key as Node | null;
-    const line = lineOf(keyNode);
-    const keyValue = isScalar(keyNode) ? keyNode.value : null;
-    const key = keyValue === null ? undefined : String(keyValue);
-    if (key === undefined) {
-      throw new ConfigError("keys must be strings", { file, line });
-    }
-    if (!isField(key)) {
-      throw new ConfigError(`unknown field "${key}"`, {
-        file,
-        line,
-        field: key,
-      });
-    }
+    const line = lineOf(pair.key);
+    const key = fieldName(pair.key, { file, line });
     const node = pair.value as Node | null;
     const itemLines = isSeq(node)
-      ? node.items.map((n) => lineOf(n as Node | null) || line)
+      ? node.items.map((n) => lineOf(n) || line)
       : [];
     const value = convert(key, plain(node), { file, line, itemLines });
     values.set(key, { value, line });
   }
   return { file, values };
+}
+
+/** Parses the YAML; a syntax error becomes a `ConfigError` with its line. */
+function readDocument(
+  text: string,
+  file: string,
+  lines: LineCounter,
+): Node | null {
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    version: "1.2",
+  });
+  const err = doc.errors[0];
+  if (err !== undefined) {
+    const detail = err.message.split("\n")[0]!.replace(/[.:]\s*$/, "");
+    throw new ConfigError(`syntax error: ${lowerFirst(detail)}`, {
+      file,
+      line: lines.linePos(err.pos[0]).line,
+      cause: err,
+    });
+  }
+  return doc.contents;
+}
+
+/** The key of a pair as a known field name. */
+function fieldName(node: unknown, at: Origin): FieldName {
+  const value = isScalar(node) ? node.value : null;
+  if (value === null) throw new ConfigError("keys must be strings", at);
+  const key = String(value);
+  if (!isField(key)) {
+    throw new ConfigError(`unknown field "${key}"`, { ...at, field: key });
+  }
+  return key;
 }
 
 /** The JS value of a node: scalars, lists of scalars; maps stay opaque. */
