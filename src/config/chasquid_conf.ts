@@ -180,35 +180,37 @@ function tokenize(text: string, file: string): Token[] {
       const [value, end] = readString(text, i, fail);
       tokens.push({ type: "string", text: text.slice(i, end), value, line });
       i = end;
-    } else if (/[0-9.+-]/.test(c)) {
-      const m = /^[+-]?[0-9a-zA-Z_.]+/.exec(text.slice(i));
-      const word = m?.[0] ?? c;
-      tokens.push({
-        type: "number",
-        text: word,
-        value: number(word, fail),
-        line,
-      });
-      i += word.length;
-    } else if (/[A-Za-z_]/.test(c)) {
-      const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i))![0];
-      tokens.push({
-        type: "ident",
-        text: word,
-        value: BOOLS[word] ?? word,
-        line,
-      });
-      i += word.length;
     } else if (":[],;".includes(c)) {
       tokens.push({ type: "punct", text: c, value: c, line });
       i++;
-    } else if ("{}<>".includes(c)) {
-      fail(`unexpected "${c}": chasquid's config has no message fields`);
     } else {
-      fail(`unexpected character "${c}"`);
+      const t = readWord(text.slice(i), line, fail);
+      tokens.push(t);
+      i += t.text.length;
     }
   }
   return tokens;
+}
+
+/** Reads a number or an identifier at the start of `rest`. */
+function readWord(
+  rest: string,
+  line: number,
+  fail: (what: string) => never,
+): Token {
+  const c = rest[0]!;
+  if (/[0-9.+-]/.test(c)) {
+    const word = /^[+-]?[0-9a-zA-Z_.]+/.exec(rest)?.[0] ?? c;
+    return { type: "number", text: word, value: number(word, fail), line };
+  }
+  if (/[A-Za-z_]/.test(c)) {
+    const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest)![0];
+    return { type: "ident", text: word, value: BOOLS[word] ?? word, line };
+  }
+  if ("{}<>".includes(c)) {
+    fail(`unexpected "${c}": chasquid's config has no message fields`);
+  }
+  return fail(`unexpected character "${c}"`);
 }
 
 function number(word: string, fail: (what: string) => never): number {

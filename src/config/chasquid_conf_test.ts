@@ -192,6 +192,11 @@ describe("parseChasquidConf()", () => {
       'chasquid.conf:1: syntax error: expected "," or "]", found end of input',
     ],
   ];
+  bad.push([
+    "stray character",
+    'hostname: "a"\n@',
+    'chasquid.conf:2: syntax error: unexpected character "@"',
+  ]);
   for (const [name, text, message] of bad) {
     it(`rejects: ${name}`, () => {
       assert.equal(error(text).message, message);
