@@ -5,6 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import * as tls from "node:tls";
 import { testRuntime } from "./_runtime.ts";
 import { testCa, testPair } from "../harness/certs.ts";
 import {
@@ -16,7 +17,7 @@ import {
   startRelay,
   tlsClient,
 } from "./_net.ts";
-import type { Conn, Listener, TlsInfo } from "../../src/runtime/types.ts";
+import type { Conn, Listener } from "../../src/runtime/types.ts";
 
 const rt = testRuntime();
 
@@ -54,6 +55,24 @@ describe("Net.listen() with implicit TLS", () => {
     await listener.close();
     for (const c of conns) c.close();
     await Promise.all(conns.map((c) => c.closed));
+  });
+
+  it("issues no session tickets (chasquid T-03)", async () => {
+    // A TLS 1.3 server sends its tickets before our greeting, so by the time
+    // the greeting arrives the client has seen any. (Deno's client emits no
+    // 'session' events at all; Bun's does, and sees 2 from a default server.)
+    const s = tls.connect({
+      host: "127.0.0.1",
+      port: listener.addr.port,
+      servername: "mx.a.test",
+      rejectUnauthorized: false,
+      maxVersion: "TLSv1.3",
+    });
+    let sessions = 0;
+    s.on("session", () => sessions++);
+    await readUntil(s, "\r\n");
+    assert.equal(sessions, 0);
+    await closeSock(s);
   });
 
   it("handshakes first and picks the certificate by SNI", async () => {
