@@ -9,7 +9,7 @@
 
 import type { Conn, Timer } from "../runtime/types.ts";
 import { SmtpError } from "../smtp/errors.ts";
-import { LineTooLongError, SmtpReader } from "../smtp/reader.ts";
+import { EofError, LineTooLongError, SmtpReader } from "../smtp/reader.ts";
 import { formatReply } from "../smtp/reply.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Mode, SessionContext } from "./types.ts";
@@ -110,10 +110,12 @@ export class Session {
         await this.#dispatch(line);
         if (this.reader.buffered() === 0 || this.#closing) await this.flush();
       }
+      await this.flush();
     } catch (err) {
       if (!this.#closing) {
         this.log.debug("session ended with error", { error: err });
       }
+      await this.flush().catch(() => {});
     } finally {
       this.#cmdTimer?.cancel();
       this.#connTimer.cancel();
@@ -136,7 +138,7 @@ export class Session {
         this.close();
         return null;
       }
-      if (this.#closing) return null;
+      if (this.#closing || err instanceof EofError) return null;
       throw err;
     } finally {
       this.#waiting = false;

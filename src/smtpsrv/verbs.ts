@@ -8,7 +8,6 @@
 
 import { SmtpError } from "../smtp/errors.ts";
 import { parseMailFrom, parseRcptTo } from "../smtp/command.ts";
-import { parseAddress } from "../smtp/address.ts";
 import * as normalize from "../normalize/mod.ts";
 import { domainOf } from "../envelope/mod.ts";
 import type { Handler, Reply, Session } from "./session.ts";
@@ -67,19 +66,8 @@ function mail(s: Session, arg: string): Reply {
     if (new TextEncoder().encode(address).length > MAX_ADDRESS_LEN) {
       throw new SmtpError(501, "5.1.7", "Sender address too long");
     }
-    let parsed: string;
     try {
-      parsed = parseAddress(address);
-    } catch (err) {
-      throw new SmtpError(501, "5.1.7", "Malformed sender address", {
-        cause: err,
-      });
-    }
-    if (domainOf(parsed) === "") {
-      throw new SmtpError(501, "5.1.8", "Sender address needs a domain");
-    }
-    try {
-      from = normalize.domainOfAddr(parsed);
+      from = normalize.domainOfAddr(address);
     } catch (err) {
       throw new SmtpError(501, "5.1.8", "Sender domain is not valid IDNA", {
         cause: err,
@@ -153,22 +141,11 @@ async function rcpt(s: Session, arg: string): Promise<Reply> {
   return ok(250, "2.1.5 Recipient ok");
 }
 
-/** Parses and checks one RCPT address (S-29..S-31); returns it with a Unicode domain. */
+/** Checks one parsed RCPT address (S-30, S-31); returns it with a Unicode domain. */
 function checkedRecipient(address: string): string {
-  let parsed: string;
-  try {
-    parsed = parseAddress(address);
-  } catch (err) {
-    throw new SmtpError(501, "5.1.3", "Malformed recipient address", {
-      cause: err,
-    });
-  }
-  if (domainOf(parsed) === "") {
-    throw new SmtpError(501, "5.1.3", "Recipient address needs a domain");
-  }
   let to: string;
   try {
-    to = normalize.domainOfAddr(parsed);
+    to = normalize.domainOfAddr(address);
   } catch (err) {
     throw new SmtpError(501, "5.1.2", "Recipient domain is not valid IDNA", {
       cause: err,
