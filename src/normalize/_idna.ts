@@ -3,8 +3,12 @@
  * package-level functions of `golang.org/x/net/idna`, which use its
  * `Punycode` profile: labels split on `.` only, no UTS-46 mapping and no
  * validation beyond Punycode itself. ToUnicode decodes labels starting with
- * the (case-sensitive) `xn--` prefix and fails when one does not decode;
- * ToASCII encodes labels with non-ASCII characters. Private to the folder.
+ * the `xn--` prefix and fails when one does not decode; ToASCII encodes
+ * labels with non-ASCII characters. One deliberate difference: Go matches
+ * the prefix case-sensitively, so `XN--lca` stays undecoded and only turns
+ * into `xn--lca` when lower-cased, which makes its normalisation not
+ * idempotent; we match it in any case, as RFC 5891 §5.4 does. Private to
+ * the folder.
  *
  * @module
  */
@@ -130,7 +134,9 @@ export function punyEncode(label: string): string {
 /** Go `idna.ToUnicode` (Punycode profile). @throws {PunycodeError} */
 export function toUnicode(domain: string): string {
   return domain.split(".").map((label) =>
-    label.startsWith(ACE) ? punyDecode(label.slice(ACE.length)) : label
+    label.slice(0, 4).toLowerCase() === ACE
+      ? punyDecode(label.slice(ACE.length))
+      : label
   ).join(".");
 }
 
