@@ -1,5 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import process from "node:process";
 import {
   parseCommand,
   parseMailFrom,
@@ -114,5 +116,32 @@ describe("parseParams()", () => {
   });
   it("accepts UTF-8 values", () => {
     assert.equal(parseParams("X-NAME=ñ").get("X-NAME"), "ñ");
+  });
+});
+
+describe("parseMailFrom() and parseRcptTo() goldens", () => {
+  it("match testdata/smtp/01-path-args.golden", () => {
+    const url = new URL(
+      "../../testdata/smtp/01-path-args.golden",
+      import.meta.url,
+    );
+    const text = readFileSync(url, "utf8");
+    const got = text.split("\n").map((line) => {
+      if (line === "" || line.startsWith("#")) return line;
+      const input = line.split("\t")[0]!;
+      const [verb, json] = [input.slice(0, 4), input.slice(5)];
+      const parse = verb === "MAIL" ? parseMailFrom : parseRcptTo;
+      let out: string;
+      try {
+        const p = parse(JSON.parse(json));
+        out = JSON.stringify([p.address, Object.fromEntries(p.params)]);
+      } catch (e) {
+        if (!(e instanceof SmtpError)) throw e;
+        out = `${e.code} ${e.enhanced}`;
+      }
+      return `${input}\t${out}`;
+    }).join("\n");
+    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(url, got);
+    else assert.equal(got, text);
   });
 });
