@@ -126,6 +126,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     log: log.child({ component: "queue" }),
     maillog,
     maxItems: config.max_queue_items,
+    owner: `${rt.process.hostname()}:${config.data_dir}`,
     giveUpAfterMs: config.give_up_send_after,
   });
   queue.start();

@@ -7,6 +7,7 @@
  */
 
 import { join, split } from "../envelope/mod.ts";
+import { removeDropChars, removeSuffix } from "../normalize/mod.ts";
 
 /**
  * Removes the suffix (from the first occurrence of each separator) and then
@@ -18,11 +19,9 @@ export function cleanAddress(
   dropChars: string,
   suffixSeps: string,
 ): string {
-  let [user, domain] = split(address);
-  for (const sep of suffixSeps) {
-    const i = user.indexOf(sep);
-    if (i >= 0) user = user.slice(0, i);
-  }
-  for (const ch of dropChars) user = user.split(ch).join("");
-  return join(user, domain);
+  const [user, domain] = split(address);
+  return join(
+    removeDropChars(removeSuffix(user, suffixSeps), dropChars, suffixSeps),
+    domain,
+  );
 }

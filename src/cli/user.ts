@@ -75,7 +75,11 @@ export async function userCommand(
       config.config_dir,
       await domainDirs(rt, config.config_dir),
     );
-    return await run(rt, io, users, sub, target, values);
+    return await run(
+      { rt, io, users, configDir: config.config_dir, v: values },
+      sub,
+      target,
+    );
   } finally {
     await db.destroy();
   }
@@ -83,14 +87,20 @@ export async function userCommand(
 
 type Values = Record<string, string | boolean | undefined>;
 
+interface RunContext {
+  readonly rt: Runtime;
+  readonly io: CliIO;
+  readonly users: UserDB;
+  readonly configDir: string;
+  readonly v: Values;
+}
+
 async function run(
-  rt: Runtime,
-  io: CliIO,
-  users: UserDB,
+  ctx: RunContext,
   sub: string,
   target: string | undefined,
-  v: Values,
-) {
+): Promise<number> {
+  const { rt, io, users, configDir, v } = ctx;
   switch (sub) {
     case "add": {
       const addr = need(target, "add needs an address");
@@ -101,6 +111,7 @@ async function run(
           2,
         );
       }
+      await ensureDomainDir(rt, io, configDir, addr);
       if (receiveOnly) await users.add(addr, { receiveOnly: true });
       else await users.add(addr, { password: await password(rt, v, true) });
       io.out(`user added: ${normalize.addr(addr)}\n`);
@@ -195,4 +206,19 @@ async function domainDirs(rt: Runtime, configDir: string): Promise<string[]> {
     }
   }
   return out;
+}
+
+/** U-01: a user of a new domain makes the domain local, as chasquid-util does. */
+async function ensureDomainDir(
+  rt: Runtime,
+  io: CliIO,
+  configDir: string,
+  addr: string,
+): Promise<void> {
+  const domain = normalize.domain(split(addr)[1]);
+  if (domain === "") return;
+  const dir = `${configDir}/domains/${domain}`;
+  if (await rt.files.stat(dir)) return;
+  await rt.files.mkdir(dir, 0o755);
+  io.out(`created directory ${dir} (new local domain)\n`);
 }

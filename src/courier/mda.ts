@@ -12,6 +12,7 @@
 
 import type { Spawner } from "../runtime/types.ts";
 import { split } from "../envelope/mod.ts";
+import { sanitizeForMda } from "../normalize/mod.ts";
 import {
   type Courier,
   type DeliveryResult,
@@ -35,22 +36,17 @@ export interface MdaProps {
   readonly path?: string;
 }
 
-/** Removes characters that could change the meaning of an MDA argument (N-11). */
-export function sanitizeMdaArg(s: string): string {
-  return s.replace(/[\s\p{Cc}\\|\/;"'*&$%()\[\]{}`!]/gu, "");
-}
-
 /** Expands the C-08 substitutions in one argument. */
 export function expandArg(arg: string, from: string, to: string): string {
   const [fromUser, fromDomain] = split(from);
   const [toUser, toDomain] = split(to);
   const values: Record<string, string> = {
-    "%from%": from === "" ? "<>" : sanitizeMdaArg(from),
-    "%from_user%": sanitizeMdaArg(fromUser),
-    "%from_domain%": sanitizeMdaArg(fromDomain),
-    "%to%": sanitizeMdaArg(to),
-    "%to_user%": sanitizeMdaArg(toUser),
-    "%to_domain%": sanitizeMdaArg(toDomain),
+    "%from%": from === "" ? "<>" : sanitizeForMda(from),
+    "%from_user%": sanitizeForMda(fromUser),
+    "%from_domain%": sanitizeForMda(fromDomain),
+    "%to%": sanitizeForMda(to),
+    "%to_user%": sanitizeForMda(toUser),
+    "%to_domain%": sanitizeForMda(toDomain),
   };
   return arg.replace(/%(from|to)(_user|_domain)?%/g, (m) => values[m] ?? m);
 }

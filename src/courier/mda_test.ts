@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { expandArg, MdaCourier, sanitizeMdaArg } from "./mda.ts";
+import { expandArg, MdaCourier } from "./mda.ts";
 import type { Spawner, SpawnOptions, SpawnResult } from "../runtime/types.ts";
 
 function fakeSpawner(
@@ -39,10 +39,6 @@ describe("expandArg()", () => {
     );
     assert.equal(expandArg("%from%", "", "c@d.test"), "<>");
     assert.equal(expandArg("%to%", "", "x;rm -rf /`@d.test"), "xrm-rf@d.test");
-  });
-
-  it("removes shell-significant characters (N-11)", () => {
-    assert.equal(sanitizeMdaArg(`a b\t|\\/;"'*&$%()[]{}\`!c`), "abc");
   });
 });
 

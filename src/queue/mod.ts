@@ -51,7 +51,11 @@ export interface QueueProps {
   readonly giveUpAfterMs: number;
   /** Items delivered at once. @default 16 */
   readonly concurrency?: number;
-  /** This instance's lease owner name. @default random */
+  /**
+   * This instance's lease owner name: stable across restarts of the same
+   * instance (e.g. host and data dir), so its own stale leases are freed at
+   * start. @default random
+   */
   readonly owner?: string;
   /** How long a claim lasts. @default 10 min */
   readonly leaseMs?: number;
@@ -121,7 +125,7 @@ export class Queue implements QueuePutter {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.#loop = this.#run();
+    this.#loop = this.#releaseOwnLeases().then(() => this.#run());
   }
 
   /** Asks the loop to look for due items now. */
@@ -136,6 +140,20 @@ export class Queue implements QueuePutter {
     this.#wake?.();
     await this.#loop;
     await Promise.allSettled([...this.#active]);
+  }
+
+  async #releaseOwnLeases(): Promise<void> {
+    try {
+      const n = await this.#p.store.releaseLeases(
+        this.#owner,
+        this.#p.clock.now(),
+      );
+      if (n > 0) {
+        this.#p.log.info(`resuming ${n} items interrupted by a previous stop`);
+      }
+    } catch (err) {
+      this.#p.log.error("releasing stale leases failed", { error: err });
+    }
   }
 
   async #run(): Promise<void> {

@@ -158,6 +158,13 @@ class KyselyQueueStore implements QueueStore {
       .where("id", "=", id).execute();
   }
 
+  async releaseLeases(owner: string, now: number): Promise<number> {
+    const r = await this.#db.updateTable("messages")
+      .set({ lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where("lease_owner", "=", owner).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   async remove(id: string): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       await trx.deleteFrom("recipients").where("message_id", "=", id).execute();

@@ -79,6 +79,11 @@ export interface QueueStore {
   ): Promise<void>;
   /** Sets the next attempt time and releases the lease. */
   reschedule(id: string, nextAttemptAt: number, now: number): Promise<void>;
+  /**
+   * Frees the leases `owner` holds: at start-up they belong to this
+   * instance's previous life (a crash), so its items are due again now.
+   */
+  releaseLeases(owner: string, now: number): Promise<number>;
   /** Deletes a finished item. */
   remove(id: string): Promise<void>;
   /** Earliest `next_attempt_at` among active items, or null when empty. */
