@@ -203,7 +203,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   function shutdown(): Promise<void> {
     stopping ??= (async () => {
       log.info("shutting down");
-      clearInterval(reloadTimer);
+      reloadTimer.cancel();
       for (const u of unsubscribe) u();
       await server.shutdown(config.shutdown_timeout);
       await queue.stop();
@@ -214,9 +214,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
     return stopping;
   }
 
-  const reloadTimer = setInterval(
-    () => void syncUsers(users, config, state, log),
+  // Users files are re-read periodically (F-03); the timer re-arms itself.
+  const reloadTimer = rt.clock.setTimer(
     config.reload_every,
+    function periodicSync() {
+      void syncUsers(users, config, state, log).finally(() => {
+        if (!stopping) reloadTimer.reset(config.reload_every);
+      });
+    },
   );
   if (opts.handleSignals ?? true) {
     unsubscribe.push(rt.signals.on("SIGHUP", () => void reload()));
