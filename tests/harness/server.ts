@@ -28,6 +28,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { Buffer } from "node:buffer";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,6 +72,11 @@ export interface ServerOptions {
   readonly configDir?: string;
   /** Extra CLI arguments. */
   readonly args?: readonly string[];
+  /**
+   * Restart on an existing test dir (a previous server's `dir`): its config,
+   * data, queue and mail are reused as they are; nothing is written.
+   */
+  readonly keepDir?: string;
 }
 
 /** A running test server. */
@@ -108,18 +114,9 @@ export function chaskiCommand(): string[] {
 export async function startServer(
   opts: ServerOptions = {},
 ): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), "chaski-e2e-"));
+  const dir = opts.keepDir ?? mkdtempSync(join(tmpdir(), "chaski-e2e-"));
   const configDir = join(dir, "config");
-  mkdirSync(join(dir, "mail"), { recursive: true });
-  if (opts.configDir) cpSync(opts.configDir, configDir, { recursive: true });
-  else writeConfigDir(configDir, opts);
-  for (const [path, text] of Object.entries(opts.files ?? {})) {
-    mkdirSync(dirname(join(configDir, path)), { recursive: true });
-    writeFileSync(join(configDir, path), text, {
-      mode: path.startsWith("hooks/") ? 0o755 : 0o644,
-    });
-  }
-  await addUsers(configDir, opts.users ?? {});
+  if (!opts.keepDir) await prepareDir(dir, configDir, opts);
 
   const [cmd, ...pre] = chaskiCommand();
   const child = spawn(cmd!, [
@@ -135,6 +132,23 @@ export async function startServer(
     env: { ...process.env, NO_COLOR: "1" },
   });
   return await waitReady(child, dir, configDir, opts);
+}
+
+async function prepareDir(
+  dir: string,
+  configDir: string,
+  opts: ServerOptions,
+): Promise<void> {
+  mkdirSync(join(dir, "mail"), { recursive: true });
+  if (opts.configDir) cpSync(opts.configDir, configDir, { recursive: true });
+  else writeConfigDir(configDir, opts);
+  for (const [path, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(dirname(join(configDir, path)), { recursive: true });
+    writeFileSync(join(configDir, path), text, {
+      mode: path.startsWith("hooks/") ? 0o755 : 0o644,
+    });
+  }
+  await addUsers(configDir, opts.users ?? {});
 }
 
 function writeConfigDir(configDir: string, opts: ServerOptions): void {
@@ -305,6 +319,123 @@ function makeServer(
   };
 }
 
+/** Options for `sendMail`. */
+export interface SendOptions {
+  readonly mode?: ModeName;
+  /** Authenticate (AUTH PLAIN, after STARTTLS when needed). */
+  readonly auth?: { readonly user: string; readonly password: string };
+  /** STARTTLS even without AUTH. */
+  readonly tls?: boolean;
+  readonly servername?: string;
+  readonly from: string;
+  readonly to: readonly string[];
+  /** The message as it should arrive (CRLF lines); dot-stuffed here. */
+  readonly data: string;
+}
+
+/**
+ * Sends one message over a fresh connection and returns the reply to the
+ * end of DATA (its last line). Any unexpected reply before that throws.
+ */
+export async function sendMail(
+  srv: TestServer,
+  o: SendOptions,
+): Promise<string> {
+  const mode = o.mode ?? "smtp";
+  const c = await srv.dial(
+    mode,
+    o.servername ? { servername: o.servername } : {},
+  );
+  try {
+    await expect(c.reply(), /^220 /);
+    await expect(c.cmd("EHLO client.test"), /^250 /);
+    if ((o.tls || o.auth) && mode !== "submission+tls") {
+      await expect(c.cmd("STARTTLS"), /^220 /);
+      await c.startTls(o.servername);
+      await expect(c.cmd("EHLO client.test"), /^250 /);
+    }
+    if (o.auth) {
+      const b64 = Buffer.from(`\0${o.auth.user}\0${o.auth.password}`)
+        .toString("base64");
+      await expect(c.cmd(`AUTH PLAIN ${b64}`), /^235 /);
+    }
+    await expect(c.cmd(`MAIL FROM:<${o.from}>`), /^250 /);
+    for (const r of o.to) await expect(c.cmd(`RCPT TO:<${r}>`), /^250 /);
+    await expect(c.cmd("DATA"), /^354 /);
+    c.send(dotStuff(o.data) + ".\r\n");
+    const end = (await c.reply()).at(-1)!;
+    c.line("QUIT");
+    return end;
+  } finally {
+    c.close();
+  }
+}
+
+/** Dot-stuffs a CRLF message and makes sure it ends with CRLF. */
+export function dotStuff(data: string): string {
+  const body = data.endsWith("\r\n") ? data : data + "\r\n";
+  return body.replace(/^\./gm, "..");
+}
+
+async function expect(reply: Promise<string[]>, re: RegExp): Promise<void> {
+  const lines = await reply;
+  if (!re.test(lines.at(-1) ?? "")) {
+    throw new Error(`unexpected reply ${JSON.stringify(lines)}, want ${re}`);
+  }
+}
+
+/** What a CLI run printed and how it ended. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Options for `runCli`. */
+export interface CliOptions {
+  /** Text written to the command's stdin (closed afterwards). */
+  readonly stdin?: string;
+  readonly cwd?: string;
+  /** Kill the command (SIGKILL) after this long. @default 30_000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs the `chaski` CLI as a subprocess (same runtime selection as
+ * `startServer`, or `$CHASKI_BIN`) and collects its output.
+ */
+export function runCli(
+  args: readonly string[],
+  opts: CliOptions = {},
+): Promise<CliResult> {
+  const [cmd, ...pre] = chaskiCommand();
+  const child = spawn(cmd!, [...pre, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1" },
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (b: Uint8Array) => (stdout += decode(b)));
+  child.stderr!.on("data", (b: Uint8Array) => (stderr += decode(b)));
+  child.stdin!.on("error", () => {});
+  child.stdin!.end(opts.stdin ?? "");
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => {
+      child.kill("SIGKILL");
+      rej(new Error(`chaski ${args.join(" ")}: no exit within the timeout`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on("close", (code) => {
+      clearTimeout(t);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+function decode(b: Uint8Array): string {
+  return new TextDecoder().decode(b);
+}
+
 /** A line-oriented client socket for dialogs and raw protocol tests. */
 export class RawConn {
   #sock: net.Socket;
@@ -373,6 +504,12 @@ export class RawConn {
   /** Sends a line with CRLF. */
   line(text: string): void {
     this.#sock.write(`${text}\r\n`);
+  }
+
+  /** Sends a line and reads the whole reply. */
+  async cmd(text: string, timeoutMs = 10_000): Promise<string[]> {
+    this.line(text);
+    return await this.reply(timeoutMs);
   }
 
   /** Reads one line (without CRLF); null at EOF. */
