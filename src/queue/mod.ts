@@ -13,7 +13,7 @@
  * - Retries follow Q-07: by item age < 1 min wait 1 min, < 5 min wait 5,
  *   < 10 min wait 10, else 20 min, plus 0–60 s jitter. After
  *   `give_up_send_after` the pending recipients fail as timed out (Q-08).
- * - Restart resumes every unfinished row (Q-10).
+ * - Restart resumes every unfinished row and tries it at once (Q-10).
  *
  * Aliases, DSNs, pipe and forward recipients and per-domain concurrency
  * come with the queue issue (#3); the shape here is ready for them.
@@ -151,6 +151,8 @@ export class Queue implements QueuePutter {
       if (n > 0) {
         this.#p.log.info(`resuming ${n} items interrupted by a previous stop`);
       }
+      // Q-10: after a restart every unfinished item is tried at once.
+      await this.#p.store.dueNow(this.#p.clock.now());
     } catch (err) {
       this.#p.log.error("releasing stale leases failed", { error: err });
     }

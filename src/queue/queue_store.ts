@@ -165,6 +165,18 @@ class KyselyQueueStore implements QueueStore {
     return Number(r.numUpdatedRows);
   }
 
+  async dueNow(now: number): Promise<number> {
+    const r = await this.#db.updateTable("messages")
+      .set({ next_attempt_at: now, updated_at: now })
+      .where("status", "=", "active")
+      .where("next_attempt_at", ">", now)
+      .where((eb) =>
+        eb.or([eb("lease_owner", "is", null), eb("lease_expires_at", "<", now)])
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   async remove(id: string): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       await trx.deleteFrom("recipients").where("message_id", "=", id).execute();

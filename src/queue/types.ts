@@ -84,6 +84,11 @@ export interface QueueStore {
    * instance's previous life (a crash), so its items are due again now.
    */
   releaseLeases(owner: string, now: number): Promise<number>;
+  /**
+   * Makes every active, unleased item due at `now` (start-up: like
+   * chasquid, a restart tries each unfinished item at once, Q-10).
+   */
+  dueNow(now: number): Promise<number>;
   /** Deletes a finished item. */
   remove(id: string): Promise<void>;
   /** Earliest `next_attempt_at` among active items, or null when empty. */
