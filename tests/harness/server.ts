@@ -304,7 +304,14 @@ function makeServer(
         ? readFileSync(join(dir, "mail.log"), "utf8")
         : "",
     stderr,
-    signal: (sig) => child.kill(sig),
+    // process.kill, not child.kill: Deno's node:child_process reports a
+    // child it signalled through child.kill as killed by that signal
+    // (code null) even when the child handled it and exited 0.
+    signal: (sig) => {
+      if (child.pid !== undefined && child.exitCode === null) {
+        process.kill(child.pid, sig);
+      }
+    },
     async close() {
       if (child.exitCode === null) {
         child.kill("SIGTERM");
