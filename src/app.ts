@@ -20,9 +20,9 @@ import { createLogger, type Logger } from "./log/mod.ts";
 import { MailLog } from "./maillog/mod.ts";
 import { createDb, type Database } from "./storage/mod.ts";
 import { KyselyUserStore, UserDB } from "./userdb/mod.ts";
-import { createQueueStore, Queue } from "./queue/mod.ts";
+import { type BatchCourier, createQueueStore, Queue } from "./queue/mod.ts";
 import { MdaCourier } from "./courier/mda.ts";
-import { type Courier, temporary } from "./courier/types.ts";
+import { permanent, temporary } from "./courier/types.ts";
 import { SmtpServer } from "./smtpsrv/server.ts";
 import type { Mode } from "./smtpsrv/types.ts";
 import { cleanAddress } from "./aliases/mod.ts";
@@ -113,14 +113,22 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   const queue = new Queue({
     store: createQueueStore(db),
-    localCourier: new MdaCourier({
-      spawner: rt.spawner,
-      bin: config.mail_delivery_agent_bin,
-      args: config.mail_delivery_agent_args,
-      cwd: config.config_dir,
-      timeoutMs: config.mda_timeout,
-    }),
-    remoteCourier: notYetRemote(),
+    couriers: {
+      local: new MdaCourier({
+        spawner: rt.spawner,
+        bin: config.mail_delivery_agent_bin,
+        args: config.mail_delivery_agent_args,
+        cwd: config.config_dir,
+        timeoutMs: config.mda_timeout,
+      }),
+      remote: notYetRemote(),
+      pipe: {
+        deliver: () =>
+          Promise.resolve(
+            permanent("pipe aliases are not available yet in this build"),
+          ),
+      },
+    },
     localDomains: () => state.domains,
     clock: rt.clock,
     log: log.child({ component: "queue" }),
@@ -302,12 +310,14 @@ async function syncUsers(
 }
 
 /** Until the SMTP courier lands (#3), remote recipients wait in the queue. */
-function notYetRemote(): Courier {
+function notYetRemote(): BatchCourier {
   return {
-    deliver: () =>
-      Promise.resolve(
-        temporary("remote delivery is not available yet in this build"),
-      ),
+    deliverBatch: (req) =>
+      Promise.resolve({
+        results: req.to.map(() =>
+          temporary("remote delivery is not available yet in this build")
+        ),
+      }),
   };
 }
 

@@ -26,22 +26,37 @@ import { SmtpError } from "../smtp/errors.ts";
 import type { Clock } from "../runtime/types.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MailLog } from "../maillog/mod.ts";
-import type { Courier, DeliveryResult } from "../courier/types.ts";
-import { domainOf } from "../envelope/mod.ts";
 import type { Envelope, QueuePutter } from "../smtpsrv/types.ts";
-import type { QueueStore, StoredItem, StoredRecipient } from "./types.ts";
+import type { NewRecipient, QueueStore, StoredItem } from "./types.ts";
+import { type Couriers, deliverRound, Limiter } from "./delivery.ts";
 
 export type * from "./types.ts";
 export { createQueueStore } from "./queue_store.ts";
+export {
+  type BatchCourier,
+  type Couriers,
+  Limiter,
+  type PipeCourierLike,
+  senderFor,
+} from "./delivery.ts";
+
+/** A recipient as alias expansion returns it. */
+export interface ExpandedRecipient {
+  readonly type: "email" | "pipe" | "forward";
+  readonly address: string;
+  readonly via: readonly string[];
+}
 
 /** What the queue needs. */
 export interface QueueProps {
   readonly store: QueueStore;
-  /** Delivery to local users (MDA or LMTP). */
-  readonly localCourier: Courier;
-  /** Delivery to remote domains (SMTP). */
-  readonly remoteCourier: Courier;
+  readonly couriers: Couriers;
   readonly localDomains: () => ReadonlySet<string>;
+  /**
+   * Alias expansion at enqueue (Q-04); throws when resolution fails.
+   * @default every recipient is itself
+   */
+  readonly expand?: (rcpt: string) => Promise<readonly ExpandedRecipient[]>;
   readonly clock: Clock;
   readonly log: Logger;
   readonly maillog: MailLog;
@@ -51,6 +66,8 @@ export interface QueueProps {
   readonly giveUpAfterMs: number;
   /** Items delivered at once. @default 16 */
   readonly concurrency?: number;
+  /** Concurrent deliveries per destination domain. @default 5 */
+  readonly perDomain?: number;
   /**
    * This instance's lease owner name: stable across restarts of the same
    * instance (e.g. host and data dir), so its own stale leases are freed at
@@ -86,6 +103,7 @@ export class Queue implements QueuePutter {
   readonly #p: QueueProps;
   readonly #owner: string;
   readonly #active = new Set<Promise<void>>();
+  readonly #limiter: Limiter;
   #stopped = true;
   #wake: (() => void) | null = null;
   #kicked = false;
@@ -94,12 +112,19 @@ export class Queue implements QueuePutter {
   constructor(props: QueueProps) {
     this.#p = props;
     this.#owner = props.owner ?? `chaski-${newId()}`;
+    this.#limiter = new Limiter(props.perDomain ?? 5);
   }
 
   /** Stores a message durably; resolves with its id once committed. */
   async put(env: Envelope): Promise<string> {
     if (await this.#p.store.count() >= this.#p.maxItems) {
       throw new SmtpError(451, "4.3.0", "Queue is full, try again later");
+    }
+    const recipients: NewRecipient[] = [];
+    for (const to of env.to) {
+      for (const r of await this.#expand(to)) {
+        recipients.push({ ...r, originalAddress: to });
+      }
     }
     const id = newId();
     await this.#p.store.insert({
@@ -110,15 +135,25 @@ export class Queue implements QueuePutter {
       createdAt: this.#p.clock.now(),
       authAs: env.authAs,
       remoteAddr: env.remoteAddr,
-      recipients: env.to.map((to) => ({
-        address: to,
-        originalAddress: to,
-        type: "email" as const,
-        via: [],
-      })),
+      recipients,
     });
     this.kick();
     return id;
+  }
+
+  async #expand(to: string): Promise<readonly ExpandedRecipient[]> {
+    if (!this.#p.expand) return [{ type: "email", address: to, via: [] }];
+    try {
+      return await this.#p.expand(to);
+    } catch (err) {
+      this.#p.log.error("alias resolution failed", { rcpt: to, error: err });
+      throw new SmtpError(
+        451,
+        "4.3.0",
+        `Could not queue: alias resolution failed for ${to}`,
+        { cause: err },
+      );
+    }
   }
 
   /** Starts the delivery loop. */
@@ -225,23 +260,29 @@ export class Queue implements QueuePutter {
   }
 
   async #attempt(item: StoredItem): Promise<void> {
-    const pending = item.recipients.filter((r) => r.status === "pending");
-    const results = await Promise.all(
-      pending.map((r) => this.#deliverOne(item, r)),
-    );
-    const stillPending = results.filter((s) => s === "pending").length;
+    const statuses = await deliverRound(item, {
+      store: this.#p.store,
+      couriers: this.#p.couriers,
+      isLocal: (d) => this.#p.localDomains().has(d),
+      now: () => this.#p.clock.now(),
+      log: this.#p.log,
+      maillog: this.#p.maillog,
+      domainLimiter: this.#limiter,
+    });
     const now = this.#p.clock.now();
     const age = now - item.createdAt;
-    if (stillPending === 0) {
+    const pending = [...statuses].filter(([, st]) => st === "pending").map((
+      [idx],
+    ) => idx);
+    if (pending.length === 0) {
       await this.#finish(item);
       return;
     }
     if (age >= this.#p.giveUpAfterMs) {
-      for (const r of pending) {
-        if (results[pending.indexOf(r)] !== "pending") continue;
+      for (const idx of pending) {
         await this.#p.store.recordAttempt(
           item.id,
-          r.idx,
+          idx,
           "failed",
           "gave up: message timed out",
           now,
@@ -253,53 +294,6 @@ export class Queue implements QueuePutter {
     const delay = nextDelay(age, this.#p.random ?? Math.random);
     await this.#p.store.reschedule(item.id, now + delay, now);
     this.#p.maillog.queueLoop(item.id, item.from, delay);
-  }
-
-  async #deliverOne(
-    item: StoredItem,
-    r: StoredRecipient,
-  ): Promise<"sent" | "failed" | "pending"> {
-    const courier = this.#courierFor(r);
-    let result: DeliveryResult;
-    try {
-      result = courier
-        ? await courier.deliver(item.from, r.address, item.data)
-        : {
-          status: "permanent",
-          error: new Error(`recipient type "${r.type}" is not supported yet`),
-        };
-    } catch (err) {
-      result = {
-        status: "temporary",
-        error: err instanceof Error ? err : new Error(String(err)),
-      };
-    }
-    const now = this.#p.clock.now();
-    if (result.status === "sent") {
-      this.#p.maillog.sendAttempt(item.id, item.from, r.address, null);
-      await this.#p.store.recordAttempt(item.id, r.idx, "sent", "", now);
-      return "sent";
-    }
-    const permanent = result.status === "permanent";
-    this.#p.maillog.sendAttempt(item.id, item.from, r.address, {
-      message: result.error.message,
-      permanent,
-    });
-    await this.#p.store.recordAttempt(
-      item.id,
-      r.idx,
-      permanent ? "failed" : "pending",
-      result.error.message,
-      now,
-    );
-    return permanent ? "failed" : "pending";
-  }
-
-  #courierFor(r: StoredRecipient): Courier | null {
-    if (r.type !== "email") return null;
-    return this.#p.localDomains().has(domainOf(r.address))
-      ? this.#p.localCourier
-      : this.#p.remoteCourier;
   }
 
   async #finish(item: StoredItem): Promise<void> {

@@ -27,6 +27,15 @@ class ScriptedCourier implements Courier {
     const next = this.#script.get(to)?.shift();
     return Promise.resolve(next ?? { status: "sent" });
   }
+  async deliverBatch(
+    req: { from: string; to: readonly string[]; data: Uint8Array },
+  ) {
+    const results: DeliveryResult[] = [];
+    for (const to of req.to) {
+      results.push(await this.deliver(req.from, to, req.data));
+    }
+    return { results };
+  }
 }
 
 const temp = (m: string): DeliveryResult => ({
@@ -62,8 +71,11 @@ describe("Queue", () => {
   function makeQueue(opts: { maxItems?: number; owner?: string } = {}): Queue {
     return new Queue({
       store,
-      localCourier: local,
-      remoteCourier: remote,
+      couriers: {
+        local,
+        remote,
+        pipe: { deliver: () => Promise.resolve({ status: "sent" as const }) },
+      },
       localDomains: () => new Set(["a.test"]),
       clock,
       log: nullLogger(),

@@ -1,0 +1,245 @@
+/**
+ * One delivery round of one queue item: route each pending recipient to its
+ * courier, batch remote recipients of one domain (or one `via` list) into
+ * one transaction, cap concurrent deliveries per destination domain, and
+ * record every result as it comes.
+ *
+ * Routing (CO-01): `pipe` → the pipe courier; `forward` → SMTP through the
+ * listed servers; `email` to a local domain → the local courier (MDA or
+ * LMTP); `email` elsewhere → SMTP through MX.
+ *
+ * Sender rewriting for forwards (CO-06, fixed as CO-07 says): when a
+ * non-local sender's mail is expanded by an alias to a remote address, the
+ * envelope sender becomes `<origUser>+fwd_from=<sender, @ as =>@<origDomain>`
+ * so SPF at the next hop sees our domain; direct remote recipients keep the
+ * MAIL FROM.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log/mod.ts";
+import type { MailLog } from "../maillog/mod.ts";
+import type { Courier, DeliveryResult } from "../courier/types.ts";
+import { domainOf, split } from "../envelope/mod.ts";
+import { domainToAscii } from "../normalize/mod.ts";
+import type { QueueStore, StoredItem, StoredRecipient } from "./types.ts";
+
+/** Delivers to several recipients of one domain (or one via list) at once. */
+export interface BatchCourier {
+  deliverBatch(req: {
+    from: string;
+    to: readonly string[];
+    data: Uint8Array;
+    via?: readonly string[];
+  }): Promise<{ results: DeliveryResult[] }>;
+}
+
+/** Runs pipe aliases. */
+export interface PipeCourierLike {
+  deliver(
+    from: string,
+    argv: readonly string[],
+    data: Uint8Array,
+  ): Promise<DeliveryResult>;
+}
+
+/** The couriers a round uses. */
+export interface Couriers {
+  readonly local: Courier;
+  readonly remote: BatchCourier;
+  readonly pipe: PipeCourierLike;
+}
+
+/** What a round needs. */
+export interface RoundDeps {
+  readonly store: QueueStore;
+  readonly couriers: Couriers;
+  readonly isLocal: (domain: string) => boolean;
+  readonly now: () => number;
+  readonly log: Logger;
+  readonly maillog: MailLog;
+  readonly domainLimiter: Limiter;
+  /** Recipients per SMTP transaction. @default 100 */
+  readonly maxBatch?: number;
+}
+
+/** The outcome of one recipient in one round. */
+export type RoundStatus = "sent" | "failed" | "pending";
+
+/** Bounds concurrent work per key (destination domain). */
+export class Limiter {
+  readonly #max: number;
+  readonly #active = new Map<string, number>();
+  readonly #waiting = new Map<string, (() => void)[]>();
+
+  /** @param max concurrent holders per key */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Runs `fn` once fewer than `max` others hold `key`. */
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    while ((this.#active.get(key) ?? 0) >= this.#max) {
+      await new Promise<void>((r) =>
+        this.#waiting.set(key, [...(this.#waiting.get(key) ?? []), r])
+      );
+    }
+    this.#active.set(key, (this.#active.get(key) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = (this.#active.get(key) ?? 1) - 1;
+      if (n === 0) this.#active.delete(key);
+      else this.#active.set(key, n);
+      const next = this.#waiting.get(key)?.shift();
+      if (this.#waiting.get(key)?.length === 0) this.#waiting.delete(key);
+      next?.();
+    }
+  }
+}
+
+/** The envelope sender to use for `r` (CO-06 as fixed by CO-07). */
+export function senderFor(
+  from: string,
+  r: StoredRecipient,
+  isLocal: (d: string) => boolean,
+): string {
+  if (from === "" || r.type === "pipe") return from;
+  if (isLocal(domainOf(from))) return from;
+  const expanded = r.address !== r.originalAddress || r.type === "forward";
+  if (!expanded || (r.type === "email" && isLocal(domainOf(r.address)))) {
+    return from;
+  }
+  const [origUser, origDomain] = split(r.originalAddress);
+  const user = origUser.split("+")[0];
+  return `${user}+fwd_from=${from.replace("@", "=")}@${
+    domainToAscii(origDomain)
+  }`;
+}
+
+/** Runs one round over the item's pending recipients; returns their statuses by idx. */
+export async function deliverRound(
+  item: StoredItem,
+  deps: RoundDeps,
+): Promise<Map<number, RoundStatus>> {
+  const out = new Map<number, RoundStatus>();
+  const jobs: Promise<void>[] = [];
+  for (const group of groupRecipients(item, deps)) {
+    jobs.push(deps.domainLimiter.run(group.dest, async () => {
+      const results = await runGroup(item, group, deps);
+      for (let i = 0; i < group.recipients.length; i++) {
+        const r = group.recipients[i]!;
+        out.set(r.idx, await record(item, r, results[i]!, deps));
+      }
+    }));
+  }
+  await Promise.all(jobs);
+  return out;
+}
+
+interface Group {
+  readonly kind: "local" | "remote" | "pipe";
+  /** The destination, for the per-domain limit. */
+  readonly dest: string;
+  readonly from: string;
+  readonly via: readonly string[];
+  readonly recipients: StoredRecipient[];
+}
+
+/** Splits pending recipients into deliveries: one per local or pipe recipient, batches for remote ones. */
+function groupRecipients(item: StoredItem, deps: RoundDeps): Group[] {
+  const all: Group[] = [];
+  const open = new Map<string, Group>();
+  const max = deps.maxBatch ?? 100;
+  for (const r of item.recipients) {
+    if (r.status !== "pending") continue;
+    const from = senderFor(item.from, r, deps.isLocal);
+    const domain = domainOf(r.address);
+    if (r.type === "pipe" || (r.type === "email" && deps.isLocal(domain))) {
+      const kind = r.type === "pipe" ? "pipe" : "local";
+      all.push({
+        kind,
+        dest: `${kind}:${domain}`,
+        from,
+        via: [],
+        recipients: [r],
+      });
+      continue;
+    }
+    const dest = r.type === "forward"
+      ? `via:${r.via.join("/")}`
+      : `mx:${domain}`;
+    const key = `${dest}|${from}`;
+    let g = open.get(key);
+    if (!g || g.recipients.length >= max) {
+      g = { kind: "remote", dest, from, via: r.via, recipients: [] };
+      open.set(key, g);
+      all.push(g);
+    }
+    g.recipients.push(r);
+  }
+  return all;
+}
+
+async function runGroup(
+  item: StoredItem,
+  g: Group,
+  deps: RoundDeps,
+): Promise<DeliveryResult[]> {
+  try {
+    if (g.kind === "pipe") {
+      const argv = g.recipients[0]!.address.trim().split(/\s+/);
+      return [await deps.couriers.pipe.deliver(g.from, argv, item.data)];
+    }
+    if (g.kind === "local") {
+      return [
+        await deps.couriers.local.deliver(
+          g.from,
+          g.recipients[0]!.address,
+          item.data,
+        ),
+      ];
+    }
+    const { results } = await deps.couriers.remote.deliverBatch({
+      from: g.from,
+      to: g.recipients.map((r) => r.address),
+      data: item.data,
+      ...(g.via.length ? { via: g.via } : {}),
+    });
+    if (results.length !== g.recipients.length) {
+      throw new Error("courier returned the wrong number of results");
+    }
+    return results;
+  } catch (err) {
+    deps.log.error("courier failed unexpectedly", { id: item.id, error: err });
+    const error = err instanceof Error ? err : new Error(String(err));
+    return g.recipients.map(() => ({ status: "temporary", error }));
+  }
+}
+
+async function record(
+  item: StoredItem,
+  r: StoredRecipient,
+  res: DeliveryResult,
+  deps: RoundDeps,
+): Promise<RoundStatus> {
+  const shown = r.type === "pipe" ? `|${r.address}` : r.address;
+  if (res.status === "sent") {
+    deps.maillog.sendAttempt(item.id, item.from, shown, null);
+    await deps.store.recordAttempt(item.id, r.idx, "sent", "", deps.now());
+    return "sent";
+  }
+  const permanent = res.status === "permanent";
+  deps.maillog.sendAttempt(item.id, item.from, shown, {
+    message: res.error.message,
+    permanent,
+  });
+  await deps.store.recordAttempt(
+    item.id,
+    r.idx,
+    permanent ? "failed" : "pending",
+    res.error.message,
+    deps.now(),
+  );
+  return permanent ? "failed" : "pending";
+}

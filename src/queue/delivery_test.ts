@@ -1,0 +1,170 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { nullLogger } from "../log/mod.ts";
+import { MailLog } from "../maillog/mod.ts";
+import type { DeliveryResult } from "../courier/types.ts";
+import { deliverRound, Limiter, senderFor } from "./delivery.ts";
+import type { QueueStore, StoredItem, StoredRecipient } from "./types.ts";
+
+const isLocal = (d: string) => d === "a.test";
+
+function rcpt(
+  idx: number,
+  address: string,
+  extra: Partial<StoredRecipient> = {},
+): StoredRecipient {
+  return {
+    idx,
+    address,
+    originalAddress: address,
+    type: "email",
+    via: [],
+    status: "pending",
+    attempts: 0,
+    lastError: "",
+    ...extra,
+  };
+}
+
+describe("senderFor()", () => {
+  const cases: [
+    name: string,
+    from: string,
+    r: StoredRecipient,
+    want: string,
+  ][] = [
+    [
+      "direct remote recipient keeps the sender",
+      "me@gmail.test",
+      rcpt(0, "x@remote.test"),
+      "me@gmail.test",
+    ],
+    [
+      "local sender is never rewritten",
+      "u@a.test",
+      rcpt(0, "x@remote.test", { originalAddress: "al@a.test" }),
+      "u@a.test",
+    ],
+    [
+      "forward of a non-local sender is rewritten",
+      "s@other.test",
+      rcpt(0, "x@remote.test", { originalAddress: "al+tag@a.test" }),
+      "al+fwd_from=s=other.test@a.test",
+    ],
+    [
+      "via forwards are rewritten too",
+      "s@other.test",
+      rcpt(0, "al@a.test", { type: "forward", via: ["mx1"] }),
+      "al+fwd_from=s=other.test@a.test",
+    ],
+    [
+      "alias to a local user keeps the sender",
+      "s@other.test",
+      rcpt(0, "u@a.test", { originalAddress: "al@a.test" }),
+      "s@other.test",
+    ],
+    [
+      "the null sender stays null",
+      "",
+      rcpt(0, "x@remote.test", { originalAddress: "al@a.test" }),
+      "",
+    ],
+  ];
+  for (const [name, from, r, want] of cases) {
+    it(name, () => assert.equal(senderFor(from, r, isLocal), want));
+  }
+});
+
+describe("Limiter", () => {
+  it("never runs more than max holders of one key, and others freely", async () => {
+    const lim = new Limiter(2);
+    let active = 0, peak = 0, otherRan = false;
+    const gates: (() => void)[] = [];
+    const jobs = Array.from({ length: 5 }, () =>
+      lim.run("d", async () => {
+        active++;
+        peak = Math.max(peak, active);
+        await new Promise<void>((r) => gates.push(r));
+        active--;
+      }));
+    await lim.run("other", () => Promise.resolve(otherRan = true));
+    for (let i = 0; i < 50 && (gates.length > 0 || active > 0); i++) {
+      gates.shift()?.();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(jobs);
+    assert.equal(peak, 2);
+    assert.ok(otherRan);
+  });
+});
+
+describe("deliverRound()", () => {
+  it("batches remote recipients per domain in chunks and routes local and pipe ones", async () => {
+    const batches: string[][] = [];
+    const local: string[] = [];
+    const pipes: string[][] = [];
+    const recorded: [number, string][] = [];
+    const store = {
+      recordAttempt: (_id: string, idx: number, status: string) => {
+        recorded.push([idx, status]);
+        return Promise.resolve();
+      },
+    } as unknown as QueueStore;
+    const remoteTo = Array.from({ length: 5 }, (_, i) => `r${i}@remote.test`);
+    const item: StoredItem = {
+      id: "ID",
+      from: "s@a.test",
+      to: [],
+      data: new Uint8Array(),
+      createdAt: 0,
+      recipients: [
+        ...remoteTo.map((a, i) => rcpt(i, a)),
+        rcpt(5, "u@a.test"),
+        rcpt(6, "/bin/cmd arg", { type: "pipe" }),
+        rcpt(7, "x@other.test", { status: "sent" }),
+      ],
+    };
+    const ok: DeliveryResult = { status: "sent" };
+    const statuses = await deliverRound(item, {
+      store,
+      couriers: {
+        local: { deliver: (_f, to) => (local.push(to), Promise.resolve(ok)) },
+        remote: {
+          deliverBatch: (req) => {
+            batches.push([...req.to]);
+            return Promise.resolve({
+              results: req.to.map((t) =>
+                t.startsWith("r0")
+                  ? { status: "permanent", error: new Error("550 no") }
+                  : ok
+              ),
+            });
+          },
+        },
+        pipe: {
+          deliver: (_f, argv) => (pipes.push([...argv]), Promise.resolve(ok)),
+        },
+      },
+      isLocal,
+      now: () => 0,
+      log: nullLogger(),
+      maillog: new MailLog({ write: () => {} }),
+      domainLimiter: new Limiter(5),
+      maxBatch: 2,
+    });
+    assert.deepEqual(batches, [[remoteTo[0], remoteTo[1]], [
+      remoteTo[2],
+      remoteTo[3],
+    ], [remoteTo[4]]]);
+    assert.deepEqual(local, ["u@a.test"]);
+    assert.deepEqual(pipes, [["/bin/cmd", "arg"]]);
+    assert.equal(statuses.get(0), "failed");
+    assert.equal(statuses.get(1), "sent");
+    assert.equal(
+      statuses.has(7),
+      false,
+      "already sent recipients are left alone",
+    );
+    assert.equal(recorded.length, 7);
+  });
+});
