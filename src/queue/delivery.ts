@@ -63,8 +63,11 @@ export interface RoundDeps {
   readonly maxBatch?: number;
 }
 
-/** The outcome of one recipient in one round. */
-export type RoundStatus = "sent" | "failed" | "pending";
+/** The outcome of one recipient in one round, with the error when it failed. */
+export interface RoundOutcome {
+  readonly status: "sent" | "failed" | "pending";
+  readonly error: string;
+}
 
 /** Bounds concurrent work per key (destination domain). */
 export class Limiter {
@@ -121,8 +124,8 @@ export function senderFor(
 export async function deliverRound(
   item: StoredItem,
   deps: RoundDeps,
-): Promise<Map<number, RoundStatus>> {
-  const out = new Map<number, RoundStatus>();
+): Promise<Map<number, RoundOutcome>> {
+  const out = new Map<number, RoundOutcome>();
   const jobs: Promise<void>[] = [];
   for (const group of groupRecipients(item, deps)) {
     jobs.push(deps.domainLimiter.run(group.dest, async () => {
@@ -222,12 +225,12 @@ async function record(
   r: StoredRecipient,
   res: DeliveryResult,
   deps: RoundDeps,
-): Promise<RoundStatus> {
+): Promise<RoundOutcome> {
   const shown = r.type === "pipe" ? `|${r.address}` : r.address;
   if (res.status === "sent") {
     deps.maillog.sendAttempt(item.id, item.from, shown, null);
     await deps.store.recordAttempt(item.id, r.idx, "sent", "", deps.now());
-    return "sent";
+    return { status: "sent", error: "" };
   }
   const permanent = res.status === "permanent";
   deps.maillog.sendAttempt(item.id, item.from, shown, {
@@ -241,5 +244,5 @@ async function record(
     res.error.message,
     deps.now(),
   );
-  return permanent ? "failed" : "pending";
+  return { status: permanent ? "failed" : "pending", error: res.error.message };
 }

@@ -22,6 +22,7 @@ function rcpt(
     status: "pending",
     attempts: 0,
     lastError: "",
+    reported: false,
     ...extra,
   };
 }
@@ -158,8 +159,8 @@ describe("deliverRound()", () => {
     ], [remoteTo[4]]]);
     assert.deepEqual(local, ["u@a.test"]);
     assert.deepEqual(pipes, [["/bin/cmd", "arg"]]);
-    assert.equal(statuses.get(0), "failed");
-    assert.equal(statuses.get(1), "sent");
+    assert.deepEqual(statuses.get(0), { status: "failed", error: "550 no" });
+    assert.equal(statuses.get(1)?.status, "sent");
     assert.equal(
       statuses.has(7),
       false,

@@ -271,9 +271,11 @@ export class Queue implements QueuePutter {
     });
     const now = this.#p.clock.now();
     const age = now - item.createdAt;
-    const pending = [...statuses].filter(([, st]) => st === "pending").map((
-      [idx],
-    ) => idx);
+    const pending = [...statuses].filter(([, o]) => o.status === "pending").map(
+      (
+        [idx],
+      ) => idx,
+    );
     if (pending.length === 0) {
       await this.#finish(item);
       return;

@@ -122,6 +122,7 @@ class KyselyQueueStore implements QueueStore {
         status: r.status,
         attempts: r.attempts,
         lastError: r.last_error ?? "",
+        reported: (JSON.parse(r.params) as { dsn?: boolean }).dsn === true,
       })),
     };
   }
@@ -141,6 +142,17 @@ class KyselyQueueStore implements QueueStore {
         updated_at: now,
       }))
       .where("message_id", "=", id).where("idx", "=", idx).execute();
+  }
+
+  async markReported(
+    id: string,
+    idxs: readonly number[],
+    now: number,
+  ): Promise<void> {
+    if (idxs.length === 0) return;
+    await this.#db.updateTable("recipients")
+      .set({ params: JSON.stringify({ dsn: true }), updated_at: now })
+      .where("message_id", "=", id).where("idx", "in", [...idxs]).execute();
   }
 
   async reschedule(

@@ -40,6 +40,8 @@ export interface StoredRecipient extends NewRecipient {
   readonly status: RecipientStatus;
   readonly attempts: number;
   readonly lastError: string;
+  /** A failure DSN already covers this recipient. */
+  readonly reported: boolean;
 }
 
 /** A stored item with its recipients. */
@@ -77,6 +79,8 @@ export interface QueueStore {
     error: string,
     now: number,
   ): Promise<void>;
+  /** Marks failed recipients as covered by a DSN. */
+  markReported(id: string, idxs: readonly number[], now: number): Promise<void>;
   /** Sets the next attempt time and releases the lease. */
   reschedule(id: string, nextAttemptAt: number, now: number): Promise<void>;
   /**
