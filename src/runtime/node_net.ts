@@ -119,13 +119,18 @@ function listen(
 
 function dial(opts: DialOptions): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({
-      host: opts.host,
-      port: opts.port,
-      ...(opts.localHost === undefined ? {} : { localAddress: opts.localHost }),
-    });
+    const sock = opts.path !== undefined
+      ? net.connect({ path: opts.path })
+      : net.connect({
+        host: opts.host,
+        port: opts.port,
+        ...(opts.localHost === undefined
+          ? {}
+          : { localAddress: opts.localHost }),
+      });
+    const where = opts.path ?? `${opts.host}:${opts.port}`;
     const timer = setTimeout(() => {
-      fail(new Error(`Connect to ${opts.host}:${opts.port} timed out`));
+      fail(new Error(`Connect to ${where} timed out`));
     }, opts.timeoutMs);
     function fail(err: Error): void {
       clearTimeout(timer);

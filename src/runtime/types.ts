@@ -62,6 +62,11 @@ export interface DialOptions {
   readonly timeoutMs: number;
   /** Local address to bind, if any. */
   readonly localHost?: string;
+  /**
+   * A unix socket to connect to instead of `host` and `port` (which are then
+   * ignored), e.g. an LMTP server's socket. @default none
+   */
+  readonly path?: string;
 }
 
 /** Options for client-side STARTTLS or implicit TLS. */
