@@ -81,6 +81,6 @@ describe("chasquid config dir", () => {
     assert.match(reply, /^250 /);
     const [got] = await srv.waitMail("alice@example.com");
     assert.ok(got!.startsWith("Received: "));
-    assert.ok(got!.endsWith(`\r\n${data}`), got);
+    assert.ok(got!.endsWith(`\r\n${data}`), got!);
   });
 });

@@ -28,7 +28,9 @@ function assertOneLineFailure(r: CliResult, includes?: string): void {
   assert.notEqual(r.code, 0, `exit code; stdout ${r.stdout}`);
   const lines = errorLines(r);
   assert.equal(lines.length, 1, `stderr: ${r.stderr}`);
-  if (includes !== undefined) assert.ok(lines[0]!.includes(includes), lines[0]);
+  if (includes !== undefined) {
+    assert.ok(lines[0]!.includes(includes), lines[0]!);
+  }
 }
 
 describe("cli", () => {

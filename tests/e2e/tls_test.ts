@@ -160,7 +160,7 @@ describe("tls", () => {
         got!.includes(
           `\r\n\t(over submission+TLS, ${version}, envelope from "user@a.test")\r\n`,
         ),
-        got,
+        got!,
       );
     } finally {
       c.close();
