@@ -209,13 +209,14 @@ export function parseRightSide(right: string, domain: string): Recipient[] {
 function parseItem(item: string, domain: string): Recipient {
   let address = item;
   let via: string[] = [];
-  const at = item.indexOf(" via ");
+  // Searching with a leading space also catches "via s1" with no address.
+  const at = ` ${item}`.indexOf(" via ");
   if (at >= 0) {
-    address = item.slice(0, at).trim();
+    address = item.slice(0, Math.max(at - 1, 0)).trim();
     if (address === "") {
       throw new AliasSyntaxError(`forwarding alias "${item}" has no address`);
     }
-    via = item.slice(at + " via ".length).split("/").map((s) => s.trim());
+    via = item.slice(at + "via ".length).split("/").map((s) => s.trim());
     if (via.includes("")) {
       throw new AliasSyntaxError(`empty server in the via list of "${item}"`);
     }
