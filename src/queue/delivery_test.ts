@@ -118,6 +118,7 @@ describe("deliverRound()", () => {
       to: [],
       data: new Uint8Array(),
       createdAt: 0,
+      delayNotified: false,
       recipients: [
         ...remoteTo.map((a, i) => rcpt(i, a)),
         rcpt(5, "u@a.test"),

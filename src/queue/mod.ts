@@ -15,8 +15,16 @@
  *   `give_up_send_after` the pending recipients fail as timed out (Q-08).
  * - Restart resumes every unfinished row and tries it at once (Q-10).
  *
- * Aliases, DSNs, pipe and forward recipients and per-domain concurrency
- * come with the queue issue (#3); the shape here is ready for them.
+ * - Alias expansion happens at enqueue (Q-04): later alias edits do not
+ *   change queued mail. A resolution error refuses the message (S-48).
+ * - Hard failures get one DSN at the end of the round they happen in (Q-09,
+ *   fixed), timed-out recipients one at give-up; each recipient appears in
+ *   at most one failure DSN (a per-recipient flag, set after the DSN is
+ *   committed, so a crash in between can only repeat it, never lose it).
+ *   No DSN for the null sender; DSNs are queued from `<>` like any mail.
+ * - One delay notice per item after 4 h with recipients still pending (B-13).
+ * - At most `perDomain` deliveries per destination domain at once; remote
+ *   recipients of one domain share one transaction (see `delivery.ts`).
  *
  * @module
  */
@@ -27,7 +35,13 @@ import type { Clock } from "../runtime/types.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MailLog } from "../maillog/mod.ts";
 import type { Envelope, QueuePutter } from "../smtpsrv/types.ts";
-import type { NewRecipient, QueueStore, StoredItem } from "./types.ts";
+import type {
+  NewRecipient,
+  QueueStore,
+  StoredItem,
+  StoredRecipient,
+} from "./types.ts";
+import { buildDsn, type DsnRecipient, reportingDomain } from "./dsn.ts";
 import { type Couriers, deliverRound, Limiter } from "./delivery.ts";
 
 export type * from "./types.ts";
@@ -79,6 +93,9 @@ export interface QueueProps {
   /** Random source for jitter, [0, 1). @default Math.random */
   readonly random?: () => number;
 }
+
+/** B-13: one delay notice per item after this long with recipients pending. */
+export const DELAY_NOTICE_AFTER_MS = 4 * 3_600_000;
 
 /** Generates a Q-01 queue id. */
 export function newId(): string {
@@ -260,7 +277,7 @@ export class Queue implements QueuePutter {
   }
 
   async #attempt(item: StoredItem): Promise<void> {
-    const statuses = await deliverRound(item, {
+    const outcomes = await deliverRound(item, {
       store: this.#p.store,
       couriers: this.#p.couriers,
       isLocal: (d) => this.#p.localDomains().has(d),
@@ -271,36 +288,114 @@ export class Queue implements QueuePutter {
     });
     const now = this.#p.clock.now();
     const age = now - item.createdAt;
-    const pending = [...statuses].filter(([, o]) => o.status === "pending").map(
-      (
-        [idx],
-      ) => idx,
-    );
-    if (pending.length === 0) {
-      await this.#finish(item);
-      return;
-    }
-    if (age >= this.#p.giveUpAfterMs) {
-      for (const idx of pending) {
+    const giveUp = age >= this.#p.giveUpAfterMs;
+    const failures: DsnRecipient[] = [];
+    const failedIdx: number[] = [];
+    const pending: StoredRecipient[] = [];
+    for (const r of item.recipients) {
+      const o = outcomes.get(r.idx);
+      if (o?.status === "pending" && giveUp) {
         await this.#p.store.recordAttempt(
           item.id,
-          idx,
+          r.idx,
           "failed",
-          "gave up: message timed out",
+          `gave up: ${o.error}`,
           now,
         );
-      }
+        failures.push(dsnRecipient(r, "timeout", o.error));
+      } else if (o?.status === "pending") {
+        pending.push({ ...r, lastError: o.error });
+        continue;
+      } else if (o?.status === "failed") {
+        failures.push(dsnRecipient(r, "failed", o.error));
+      } else if (r.status === "failed" && !r.reported) {
+        failures.push(dsnRecipient(r, "failed", r.lastError)); // from before a crash
+      } else continue;
+      failedIdx.push(r.idx);
+    }
+    // Q-09 (fixed): hard failures are reported at the end of this round.
+    const bounced = await this.#notify(item, failures, "failure");
+    if (bounced) await this.#p.store.markReported(item.id, failedIdx, now);
+    if (pending.length === 0 && bounced) {
       await this.#finish(item);
       return;
     }
-    const delay = nextDelay(age, this.#p.random ?? Math.random);
+    if (
+      pending.length > 0 && !item.delayNotified && age >= DELAY_NOTICE_AFTER_MS
+    ) {
+      const ok = await this.#notify(
+        item,
+        pending.map((r) => dsnRecipient(r, "delayed", r.lastError)),
+        "delay",
+      );
+      if (ok) await this.#p.store.markDelayNotified(item.id, now);
+    }
+    // A bounce that could not be queued is retried in a minute.
+    const delay = pending.length === 0
+      ? 60_000
+      : nextDelay(age, this.#p.random ?? Math.random);
     await this.#p.store.reschedule(item.id, now + delay, now);
     this.#p.maillog.queueLoop(item.id, item.from, delay);
   }
 
+  /**
+   * Queues a failure DSN or a delay notice to the sender (never for the
+   * null sender). Returns false when it could not be queued (queue full).
+   */
+  async #notify(
+    item: StoredItem,
+    rcpts: DsnRecipient[],
+    kind: "failure" | "delay",
+  ): Promise<boolean> {
+    if (rcpts.length === 0 || item.from === "") return true;
+    const isLocal = (d: string) => this.#p.localDomains().has(d);
+    const data = buildDsn({
+      id: newId(),
+      reportingDomain: reportingDomain(item.from, item.to, isLocal),
+      sender: item.from,
+      recipients: rcpts,
+      original: item.data,
+      date: new Date(this.#p.clock.now()),
+      kind,
+    });
+    try {
+      const id = await this.put({
+        from: "",
+        to: [item.from],
+        data,
+        authAs: "",
+        remoteAddr: "",
+      });
+      this.#p.log.info(
+        `${kind === "failure" ? "DSN" : "delay notice"} queued`,
+        { id: item.id, dsn: id },
+      );
+      return true;
+    } catch (err) {
+      this.#p.log.error("could not queue a delivery notice, will retry", {
+        id: item.id,
+        error: err,
+      });
+      return false;
+    }
+  }
+
   async #finish(item: StoredItem): Promise<void> {
-    // TODO(#3): send a DSN for failed recipients before removing the item.
     await this.#p.store.remove(item.id);
     this.#p.maillog.queueLoop(item.id, item.from, null);
   }
+}
+
+function dsnRecipient(
+  r: StoredRecipient,
+  status: DsnRecipient["status"],
+  error: string,
+): DsnRecipient {
+  return {
+    address: r.address,
+    originalAddress: r.originalAddress,
+    type: r.type,
+    status,
+    error,
+  };
 }

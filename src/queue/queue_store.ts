@@ -113,6 +113,8 @@ class KyselyQueueStore implements QueueStore {
       to: JSON.parse(m.to_addrs) as string[],
       data: new Uint8Array(m.data),
       createdAt: Number(m.created_at),
+      delayNotified:
+        (JSON.parse(m.params) as { delay?: boolean }).delay === true,
       recipients: rs.map((r) => ({
         idx: r.idx,
         address: r.address,
@@ -142,6 +144,12 @@ class KyselyQueueStore implements QueueStore {
         updated_at: now,
       }))
       .where("message_id", "=", id).where("idx", "=", idx).execute();
+  }
+
+  async markDelayNotified(id: string, now: number): Promise<void> {
+    await this.#db.updateTable("messages")
+      .set({ params: JSON.stringify({ delay: true }), updated_at: now })
+      .where("id", "=", id).execute();
   }
 
   async markReported(

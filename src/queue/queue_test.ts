@@ -215,6 +215,92 @@ describe("Queue", () => {
     assert.ok(lines.includes(`${id} from=s@remote.test all done`));
   });
 
+  /** Loads every item still queued. */
+  async function allItems() {
+    const ids = await store.claimDue(clock.now() + 1e12, "inspector", 1, 100);
+    for (const id of ids) await store.reschedule(id, 0, clock.now());
+    return (await Promise.all(ids.map((id) => store.load(id)))).filter((x) =>
+      x !== null
+    );
+  }
+
+  it("sends one DSN to the sender at the end of the round a recipient fails in", async () => {
+    local = new ScriptedCourier({
+      "bad@a.test": [perm("550 5.1.1 no such user")],
+      "slow@a.test": [temp("busy"), temp("busy")],
+    });
+    queue = makeQueue();
+    const id = await queue.put({
+      ...env(["bad@a.test", "slow@a.test"]),
+      from: "s@a.test",
+    });
+    queue.start();
+    await until(
+      () => local.calls.some((c) => c.to === "s@a.test"),
+      "the DSN delivery to the sender",
+    );
+    const dsn = local.calls.find((c) => c.to === "s@a.test")!;
+    assert.equal(dsn.from, "");
+    assert.match(dsn.data, /^X-Failed-Recipients: bad@a.test\r$/m);
+    assert.match(dsn.data, /^Status: 5\.1\.1\r$/m);
+    assert.doesNotMatch(
+      dsn.data,
+      /slow@a.test/,
+      "pending recipients are not reported as failed",
+    );
+    const item = await store.load(id);
+    assert.equal(
+      item?.recipients.find((r) => r.address === "bad@a.test")?.reported,
+      true,
+    );
+    // Later rounds do not report it again.
+    await clock.advance(61_000);
+    await until(
+      () => local.calls.filter((c) => c.to === "slow@a.test").length === 2,
+      "the retry",
+    );
+    await clock.advance(6 * 60_000);
+    await until(
+      async () => (await store.load(id)) === null,
+      "the item to finish",
+    );
+    assert.equal(local.calls.filter((c) => c.to === "s@a.test").length, 1);
+  });
+
+  it("never bounces mail from the null sender", async () => {
+    local = new ScriptedCourier({ "bad@a.test": [perm("no")] });
+    queue = makeQueue();
+    const id = await queue.put({ ...env(["bad@a.test"]), from: "" });
+    queue.start();
+    await until(
+      async () => (await store.load(id)) === null,
+      "the item to finish",
+    );
+    assert.deepEqual(local.calls.map((c) => c.to), ["bad@a.test"]);
+    assert.deepEqual(await allItems(), []);
+  });
+
+  it("reports timed-out recipients with a 4.x.x status when giving up", async () => {
+    remote = new ScriptedCourier({
+      "x@remote.test": Array.from({ length: 50 }, () => temp("451 4.4.1 down")),
+    });
+    queue = makeQueue();
+    const id = await queue.put({ ...env(["x@remote.test"]), from: "s@a.test" });
+    queue.start();
+    for (let i = 0; i < 200 && (await store.load(id)) !== null; i++) {
+      await clock.advance(60_000);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await until(() => local.calls.some((c) => c.to === "s@a.test"), "the DSN");
+    const dsn = local.calls.find((c) => c.to === "s@a.test")!.data;
+    assert.match(dsn, /^Action: failed\r$/m);
+    assert.match(
+      dsn,
+      /^Status: 4\.4\.1\r$/m,
+      "the last error's own code, in the 4 class",
+    );
+  });
+
   it("resumes items leased by its own previous life at start", async () => {
     const id = newId();
     const now = clock.now();

@@ -51,6 +51,8 @@ export interface StoredItem {
   readonly to: readonly string[];
   readonly data: Uint8Array;
   readonly createdAt: number;
+  /** A B-13 delay notice was already sent for this item. */
+  readonly delayNotified: boolean;
   readonly recipients: readonly StoredRecipient[];
 }
 
@@ -79,6 +81,8 @@ export interface QueueStore {
     error: string,
     now: number,
   ): Promise<void>;
+  /** Records that the item's delay notice was sent (one per item). */
+  markDelayNotified(id: string, now: number): Promise<void>;
   /** Marks failed recipients as covered by a DSN. */
   markReported(id: string, idxs: readonly number[], now: number): Promise<void>;
   /** Sets the next attempt time and releases the lease. */

@@ -164,7 +164,9 @@ export class Session {
     const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
     const arg = sp < 0 ? "" : line.slice(sp + 1);
     this.log.trace("->", { line: verb === "AUTH" ? "AUTH <redacted>" : line });
-    if (this.ctx.draining() && this.state.mailFrom === null) {
+    if (
+      this.ctx.draining() && this.state.mailFrom === null && verb !== "QUIT"
+    ) {
       this.queue(421, "4.3.2 Service shutting down, try again later");
       this.close();
       return;
