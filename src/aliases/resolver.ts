@@ -87,7 +87,13 @@ interface Pass {
 
 /** What the N-09 sequence found for a local address. */
 type Found =
-  | { kind: "alias"; targets: Recipient[]; hooked: boolean }
+  | {
+    kind: "alias";
+    /** The address whose alias matched: itself, cleaned, or `*@domain`. */
+    from: string;
+    targets: Recipient[];
+    hooked: boolean;
+  }
   | { kind: "user" | "none"; address: string };
 
 /**
@@ -156,8 +162,9 @@ export class AliasResolver {
   /**
    * The RCPT check with R-03 (chaski): `"unknown"` when the address does not
    * exist, or when it is an alias (or caught by a catch-all) whose every
-   * target is a local address that does not exist either. A pipe, remote,
-   * via or hook-given target makes it `"ok"`.
+   * target is a local address that is neither a user nor an alias (a
+   * target that only finds the same alias again counts as missing). A
+   * pipe, remote, via or hook-given target makes it `"ok"`.
    * @throws {AliasResolveError} when the hook fails.
    */
   async checkRecipient(address: string): Promise<"ok" | "unknown"> {
@@ -170,8 +177,12 @@ export class AliasResolver {
       if (t.type !== "email" || !this.#isLocal(domainOf(t.address))) {
         return "ok";
       }
-      const target = starTarget(t, user);
-      if ((await this.#find(target.address, pass)).kind !== "none") return "ok";
+      const f = await this.#find(starTarget(t, user).address, pass);
+      // A target that only leads back to the same alias (say, a catch-all
+      // pointing at a missing user of its own domain) is a loop: missing.
+      if (f.kind === "user" || (f.kind === "alias" && f.from !== found.from)) {
+        return "ok";
+      }
     }
     return "unknown";
   }
@@ -205,17 +216,22 @@ export class AliasResolver {
    */
   async #find(address: string, pass: Pass): Promise<Found> {
     const exact = await this.#lookup(address, pass);
-    if (exact.targets.length > 0) return { kind: "alias", ...exact };
+    if (exact.targets.length > 0) {
+      return { kind: "alias", from: address, ...exact };
+    }
     const cleaned = this.#clean(address);
     if (cleaned !== address) {
       const byClean = await this.#lookup(cleaned, pass);
-      if (byClean.targets.length > 0) return { kind: "alias", ...byClean };
+      if (byClean.targets.length > 0) {
+        return { kind: "alias", from: cleaned, ...byClean };
+      }
     }
     if (await this.#p.userExists(cleaned)) {
       return { kind: "user", address: cleaned };
     }
-    const all = await this.#lookup(`*@${domainOf(address)}`, pass);
-    if (all.targets.length > 0) return { kind: "alias", ...all };
+    const star = `*@${domainOf(address)}`;
+    const all = await this.#lookup(star, pass);
+    if (all.targets.length > 0) return { kind: "alias", from: star, ...all };
     return { kind: "none", address: cleaned };
   }
 
