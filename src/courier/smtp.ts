@@ -1,0 +1,229 @@
+/**
+ * Remote delivery over SMTP (CO-03..CO-05, CO-08, SL-04, N-06, AL-08).
+ *
+ * Mail hosts come from the recipient domain's MX records (IDNA ASCII, best
+ * preference first, equal preferences shuffled, at most five); a domain
+ * without MX records is its own mail host, a null MX fails permanently with
+ * `5.1.10`. A `via` list replaces the lookup: those servers, in order.
+ *
+ * Each host is tried in turn: dial (1 min), then the whole conversation
+ * within 10 min, EHLO, opportunistic STARTTLS classified as `tls:secure`
+ * (chain and name verified) or `tls:insecure`; when STARTTLS or its
+ * handshake fails, the same host is tried again in plain text. Recipients
+ * go in transactions of up to 100. Per recipient: a 2xx RCPT reply is
+ * accepted, 5xx is permanent, 4xx is temporary and tried on the next host.
+ * A 5xx at MAIL or DATA is permanent and ends the delivery; connection
+ * failures, timeouts, garbage and 4xx replies move on to the next host. When
+ * every host failed temporarily the recipient gets
+ * `all MXs failed temporarily; last: …`.
+ *
+ * Failure texts start with the peer's reply (`550 5.1.1 …`) so bounces can
+ * carry its status code.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log/mod.ts";
+import type { Clock, Net, Resolver } from "../runtime/types.ts";
+import { domainOf } from "../envelope/mod.ts";
+import { lookupMxs, type MxLookup, resolveHost } from "./_mx.ts";
+import { runSession, type SessionOutcome } from "./_smtp_session.ts";
+import {
+  type Courier,
+  type DeliveryResult,
+  permanent,
+  temporary,
+} from "./types.ts";
+
+export type { TlsStatus } from "./_smtp_session.ts";
+import type { TlsStatus } from "./_smtp_session.ts";
+
+/** What the SMTP courier needs. */
+export interface SmtpCourierProps {
+  readonly net: Net;
+  readonly resolver: Resolver;
+  /** Our name in EHLO. */
+  readonly hostname: string;
+  /** Port to connect to (`outgoing_smtp_port`). @default 25 in the config */
+  readonly port: number;
+  readonly clock: Clock;
+  readonly log?: Logger;
+  /** Give up connecting after this long. @default 60000 */
+  readonly dialTimeoutMs?: number;
+  /** The whole conversation with one host must end within this. @default 600000 */
+  readonly connTimeoutMs?: number;
+  /** Extra trusted CA (PEM) for classifying TLS, for tests. @default system roots */
+  readonly tlsCa?: string;
+  /** Source of randomness for shuffling equal MX preferences. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** Several recipients of one domain (or one via list) for one message. */
+export interface BatchRequest {
+  /** The envelope sender; `""` (or `"<>"`) is the null sender. */
+  readonly from: string;
+  /** All of one domain, or all of one via group. */
+  readonly to: readonly string[];
+  readonly data: Uint8Array;
+  /** Servers to use instead of the MX lookup, in order. */
+  readonly via?: readonly string[];
+}
+
+/** The outcome of a batch. */
+export interface BatchResult {
+  /** One per `to`, in the same order. */
+  readonly results: DeliveryResult[];
+  /** TLS of the last connection that answered; `null` when none did. */
+  readonly tls: TlsStatus | null;
+  /** The host of that connection. */
+  readonly mx: string | null;
+}
+
+const DIAL_TIMEOUT_MS = 60_000;
+const CONN_TIMEOUT_MS = 600_000;
+
+/**
+ * The SMTP courier.
+ *
+ * @example
+ * ```ts
+ * const smtp = new SmtpCourier({ net, resolver, hostname: "mx.a.test", port: 25, clock });
+ * const { results } = await smtp.deliverBatch({ from: "a@a.test", to: ["b@b.test"], data });
+ * ```
+ */
+export class SmtpCourier implements Courier {
+  readonly #p: SmtpCourierProps;
+
+  constructor(props: SmtpCourierProps) {
+    this.#p = props;
+  }
+
+  /** Delivers to one recipient. */
+  async deliver(
+    from: string,
+    to: string,
+    data: Uint8Array,
+  ): Promise<DeliveryResult> {
+    const { results } = await this.deliverBatch({ from, to: [to], data });
+    return results[0]!;
+  }
+
+  /** Delivers one message to several recipients, each with its result. */
+  async deliverBatch(req: BatchRequest): Promise<BatchResult> {
+    if (req.to.length === 0) return { results: [], tls: null, mx: null };
+    let hosts: readonly string[];
+    if (req.via && req.via.length > 0) {
+      hosts = req.via;
+    } else {
+      const found = await this.#lookup(req.to[0]!);
+      if (!found.ok) {
+        return { results: req.to.map(() => found.result), tls: null, mx: null };
+      }
+      hosts = found.hosts;
+    }
+    return await this.#tryHosts(hosts, req);
+  }
+
+  #lookup(rcpt: string): Promise<MxLookup> {
+    const domain = domainOf(rcpt);
+    if (domain === "") {
+      const result = permanent(`No mail server found for "${rcpt}"`);
+      return Promise.resolve({ ok: false, result });
+    }
+    return lookupMxs(this.#p.resolver, domain, this.#p.random ?? Math.random);
+  }
+
+  async #tryHosts(
+    hosts: readonly string[],
+    req: BatchRequest,
+  ): Promise<BatchResult> {
+    const final: (DeliveryResult | undefined)[] = req.to.map(() => undefined);
+    const last: DeliveryResult[] = req.to.map(() =>
+      temporary("No mail server tried")
+    );
+    let tls: TlsStatus | null = null;
+    let mx: string | null = null;
+    let stopped = false;
+    for (const host of hosts) {
+      const pending = req.to.map((_, i) => i).filter((i) => !final[i]);
+      if (pending.length === 0) break;
+      const out = await this.#attempt(host, {
+        ...req,
+        to: pending.map((i) => req.to[i]!),
+      });
+      if (out.tls !== null) [tls, mx] = [out.tls, host];
+      pending.forEach((i, j) => {
+        const r = out.results[j]!;
+        if (r.status === "temporary") last[i] = r;
+        else final[i] = r;
+      });
+      if (out.stop) {
+        stopped = true;
+        break;
+      }
+    }
+    const results = req.to.map((_, i) =>
+      final[i] ?? (stopped ? last[i]! : allFailed(last[i]!))
+    );
+    return { results, tls, mx };
+  }
+
+  /** One host: resolve, connect, and retry in plain text after a TLS failure. */
+  async #attempt(
+    host: string,
+    req: BatchRequest,
+  ): Promise<Extract<SessionOutcome, { kind: "done" }>> {
+    const p = this.#p;
+    let addrs: string[];
+    try {
+      addrs = await resolveHost(p.resolver, host);
+    } catch (err) {
+      const r = temporary(`${host}: ${(err as Error).message}`, err);
+      return {
+        kind: "done",
+        results: req.to.map(() => r),
+        tls: null,
+        stop: false,
+      };
+    }
+    const opts = {
+      net: p.net,
+      clock: p.clock,
+      log: p.log,
+      host,
+      addrs,
+      port: p.port,
+      hostname: p.hostname,
+      dialTimeoutMs: p.dialTimeoutMs ?? DIAL_TIMEOUT_MS,
+      connTimeoutMs: p.connTimeoutMs ?? CONN_TIMEOUT_MS,
+      tlsCa: p.tlsCa,
+      from: req.from,
+      to: req.to,
+      data: req.data,
+    };
+    const first = await runSession({ ...opts, tryTls: true });
+    if (first.kind === "done") return first;
+    p.log?.info("STARTTLS failed, retrying in plain text", {
+      host,
+      error: first.error.message,
+    });
+    const plain = await runSession({ ...opts, tryTls: false });
+    if (plain.kind === "done") return plain;
+    // Unreachable: without TLS there is nothing to fail.
+    const r = temporary(plain.error.message, plain.error);
+    return {
+      kind: "done",
+      results: req.to.map(() => r),
+      tls: null,
+      stop: false,
+    };
+  }
+}
+
+function allFailed(last: DeliveryResult): DeliveryResult {
+  const error = last.status === "sent" ? undefined : last.error;
+  return temporary(
+    `all MXs failed temporarily; last: ${error?.message ?? "none"}`,
+    error,
+  );
+}
