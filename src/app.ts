@@ -9,23 +9,16 @@
  */
 
 import type { Kysely } from "kysely";
-import type { Runtime, ServerTls } from "./runtime/types.ts";
-import {
-  type Config,
-  loadConfig,
-  scanConfigDir,
-  type ScanResult,
-} from "./config/mod.ts";
+import type { Runtime } from "./runtime/types.ts";
+import { type Config, loadConfig } from "./config/mod.ts";
 import { createLogger, type Logger } from "./log/mod.ts";
 import { MailLog } from "./maillog/mod.ts";
 import { createDb, type Database } from "./storage/mod.ts";
 import { KyselyUserStore, UserDB } from "./userdb/mod.ts";
-import { type BatchCourier, createQueueStore, Queue } from "./queue/mod.ts";
-import { MdaCourier } from "./courier/mda.ts";
-import { permanent, temporary } from "./courier/types.ts";
+import { createQueueStore, Queue } from "./queue/mod.ts";
 import { SmtpServer } from "./smtpsrv/server.ts";
 import type { Mode } from "./smtpsrv/types.ts";
-import { cleanAddress } from "./aliases/mod.ts";
+import { buildCouriers, ServerState } from "./app_parts.ts";
 import { openMailLogSink } from "./maillog/sinks.ts";
 
 /** Options for `createApp`. */
@@ -91,12 +84,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const maillog = new MailLog(
     await openMailLogSink(config.mail_log_path, rt, log),
   );
-  const state = new ServerState(
-    await scanOrThrow(rt, config, opts.allowNoCerts ?? false, log),
-    rt,
-  );
-  logDomains(log, state.scan);
-
   await rt.files.mkdir(config.data_dir, 0o700);
   const db = await createDb({
     sqlite: rt.sqlite,
@@ -109,27 +96,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
     clock: rt.clock,
     log: log.child({ component: "userdb" }),
   });
-  await syncUsers(users, config, state, log);
+  let state: ServerState;
+  try {
+    state = await ServerState.load(rt, config, {
+      users,
+      log,
+      allowNoCerts: opts.allowNoCerts ?? false,
+    });
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
 
   const queue = new Queue({
     store: createQueueStore(db),
-    couriers: {
-      local: new MdaCourier({
-        spawner: rt.spawner,
-        bin: config.mail_delivery_agent_bin,
-        args: config.mail_delivery_agent_args,
-        cwd: config.config_dir,
-        timeoutMs: config.mda_timeout,
-      }),
-      remote: notYetRemote(),
-      pipe: {
-        deliver: () =>
-          Promise.resolve(
-            permanent("pipe aliases are not available yet in this build"),
-          ),
-      },
-    },
+    couriers: buildCouriers(rt, config, log),
     localDomains: () => state.domains,
+    expand: (rcpt) => state.aliases.resolve(rcpt),
     clock: rt.clock,
     log: log.child({ component: "queue" }),
     maillog,
@@ -159,14 +142,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       },
       recipients: {
         exists: async (addr) =>
-          await users.exists(addr) ||
-          await users.exists(
-            cleanAddress(
-              addr,
-              config.drop_characters,
-              config.suffix_separators,
-            ),
-          ),
+          (await state.aliases.checkRecipient(addr)) === "ok",
       },
       queue,
       clock: rt.clock,
@@ -190,21 +166,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const unsubscribe: (() => void)[] = [];
 
   async function reload(): Promise<void> {
-    try {
-      const scan = await scanOrThrow(
-        rt,
-        config,
-        opts.allowNoCerts ?? false,
-        log,
-      );
-      state.replace(scan);
-    } catch (err) {
-      log.error(
-        "reload failed, keeping the previous certificates and domains",
-        { error: err },
-      );
-    }
-    await syncUsers(users, config, state, log);
+    await state.reload();
     await maillog.reopen();
   }
 
@@ -222,11 +184,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     return stopping;
   }
 
-  // Users files are re-read periodically (F-03); the timer re-arms itself.
+  // Users and aliases files are re-read periodically (F-03, AL-11); the
+  // timer re-arms itself once a pass is done.
   const reloadTimer = rt.clock.setTimer(
     config.reload_every,
-    function periodicSync() {
-      void syncUsers(users, config, state, log).finally(() => {
+    function periodicReload() {
+      void state.periodic().finally(() => {
         if (!stopping) reloadTimer.reset(config.reload_every);
       });
     },
@@ -246,78 +209,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
     done,
     queue,
     db,
-  };
-}
-
-/** Certificates and local domains, swapped whole on reload. */
-class ServerState {
-  scan: ScanResult;
-  domains: ReadonlySet<string>;
-  tls: ServerTls | null;
-  readonly #rt: Runtime;
-
-  constructor(scan: ScanResult, rt: Runtime) {
-    this.#rt = rt;
-    this.scan = scan;
-    this.domains = new Set(scan.domains);
-    this.tls = scan.certs.length ? rt.net.serverTls(scan.certs) : null;
-  }
-
-  replace(scan: ScanResult): void {
-    const tls = scan.certs.length ? this.#rt.net.serverTls(scan.certs) : null;
-    this.scan = scan;
-    this.domains = new Set(scan.domains);
-    this.tls = tls;
-  }
-}
-
-async function scanOrThrow(
-  rt: Runtime,
-  config: Config,
-  allowNoCerts: boolean,
-  log: Logger,
-): Promise<ScanResult> {
-  const scan = await scanConfigDir({
-    files: rt.files,
-    configDir: config.config_dir,
-    allowNoCerts,
-    log,
-  });
-  for (const w of scan.warnings) log.warn(w);
-  return scan;
-}
-
-function logDomains(log: Logger, scan: ScanResult): void {
-  for (const c of scan.certs) log.info(`loaded certificate ${c.name}`);
-  log.info(`local domains: ${scan.domains.join(", ")}`);
-}
-
-async function syncUsers(
-  users: UserDB,
-  config: Config,
-  state: ServerState,
-  log: Logger,
-): Promise<void> {
-  try {
-    // Errors are logged by the sync itself; a broken file keeps its users.
-    await users.syncUsersFiles(
-      config.config_dir,
-      Object.values(state.scan.domainDirs),
-    );
-  } catch (err) {
-    log.error("users sync failed", { error: err });
-  }
-}
-
-/** Until the SMTP courier lands (#3), remote recipients wait in the queue. */
-function notYetRemote(): BatchCourier {
-  return {
-    deliverBatch: (req) =>
-      Promise.resolve({
-        results: req.to.map(() =>
-          temporary("remote delivery is not available yet in this build")
-        ),
-      }),
   };
 }
 

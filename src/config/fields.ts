@@ -119,6 +119,15 @@ export const FIELDS: Readonly<Record<FieldName, FieldSpec>> = {
     chasquid: false,
     check: (v: string) => /\s/.test(v) ? "must be host or host:port" : "",
   },
+  lmtp_address: {
+    kind: "string",
+    default: "",
+    chasquid: false,
+    check: (v: string) =>
+      v === "" || v.startsWith("/") || /^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(v)
+        ? ""
+        : 'must be "host:port" or an absolute socket path',
+  },
   max_connections: { kind: "int", default: 500, chasquid: false },
   max_connections_per_ip: { kind: "int", default: 20, chasquid: false },
   command_timeout: { kind: "duration", default: 60_000, chasquid: false },

@@ -63,6 +63,11 @@ export interface Config {
   readonly outgoing_smtp_port: number;
   /** DNS server `host[:port]`; `""` reads /etc/resolv.conf. @default "" */
   readonly dns_server: string;
+  /**
+   * Deliver local mail over LMTP to this `host:port` or unix socket instead
+   * of running the MDA. @default "" (use the MDA)
+   */
+  readonly lmtp_address: string;
   /** Max concurrent connections in total. @default 500 */
   readonly max_connections: number;
   /** Max concurrent connections per client IP. @default 20 */
