@@ -76,9 +76,10 @@
  *
  * `exists()` is true when steps 1 to 4 find something. `checkRecipient()`
  * adds chaski's R-03: an alias (or catch-all) whose every target is an
- * email address in a local domain that itself does not exist answers
- * `"unknown"`; any pipe, forward, remote or hook-given target makes it
- * `"ok"`.
+ * email address in a local domain that is neither a user nor an alias
+ * answers `"unknown"` (a target that only finds the same alias again, such
+ * as a catch-all's own missing target, counts as missing); any pipe,
+ * forward, remote or hook-given target makes it `"ok"`.
  *
  * ## Reload
  *
