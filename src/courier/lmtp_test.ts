@@ -2,6 +2,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { createNodeNet } from "../runtime/node_net.ts";
+import { createSystemClock } from "../runtime/clock.ts";
 import {
   CLOSE,
   HANG,
@@ -305,6 +306,21 @@ describe("LmtpCourier against the LMTP sink", () => {
     assert.ok(Date.now() - t0 < 5000);
     assert.deepEqual(statuses(rs), ["temporary", "temporary"]);
     assert.match(errorOf(rs[0]), /timed out$/);
+  });
+
+  it("uses the injected clock for the deadline", async () => {
+    sink.script = { data: () => HANG };
+    const c = new LmtpCourier({
+      ...rt,
+      address: sink.tcpAddress,
+      timeoutMs: 200,
+      clock: createSystemClock(),
+    });
+    const rs = await c.deliverBatch("a@b.test", ["u@l.test"], MESSAGE);
+    assert.deepEqual(statuses(rs), ["temporary"]);
+    assert.match(errorOf(rs[0]), /timed out$/);
+    // The message got there; only the reply is missing.
+    assert.equal(sink.messages.length, 1);
   });
 
   it("refuses addresses that would break the command line", async () => {
