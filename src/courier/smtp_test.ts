@@ -232,6 +232,23 @@ describe("SmtpCourier error classes", () => {
     });
   }
 
+  it("stops reading after 2 MiB of replies on one connection", async () => {
+    // Each reply is under the per-reply cap; together they are over.
+    const big = (code: number) =>
+      Array.from({ length: 1100 }, () => `${code}-${"x".repeat(1000)}`)
+        .concat(`${code} end`).join("\n");
+    await withPeer({
+      greeting: big(220),
+      on: (verb) => verb === "EHLO" ? big(250) : undefined,
+    }, async (peer) => {
+      const { smtp } = courier(peer.port);
+      const r = await smtp.deliver(FROM, "x@b.test", MSG);
+      assert.equal(r.status, "temporary");
+      assert.match(errorOf(r), /more than 2097152 octets/);
+      assert.ok(!peer.conns[0]!.commands.some((c) => c.startsWith("MAIL")));
+    });
+  });
+
   it("names the timeout when the peer stalls", async () => {
     await withPeer({ greeting: { stall: true } }, async (peer) => {
       const { smtp } = courier(peer.port, {}, { connTimeoutMs: 300 });
