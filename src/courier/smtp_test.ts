@@ -345,6 +345,18 @@ describe("SmtpCourier.deliverBatch() transactions", () => {
     });
   });
 
+  it("falls back to HELO when EHLO is refused", async () => {
+    await withPeer({
+      on: (verb) => verb === "EHLO" ? "502 5.5.1 no EHLO here" : undefined,
+    }, async (peer) => {
+      const { smtp } = courier(peer.port);
+      assert.equal((await smtp.deliver(FROM, "x@b.test", MSG)).status, "sent");
+      const cmds = peer.conns[0]!.commands;
+      assert.ok(cmds.includes("HELO out.a.test"), cmds.join("\n"));
+      assert.ok(cmds.includes(`MAIL FROM:<${FROM}>`), cmds.join("\n"));
+    });
+  });
+
   it("sends the null sender as MAIL FROM:<>", async () => {
     await withPeer({ ehlo: [] }, async (peer) => {
       const { smtp } = courier(peer.port);
@@ -457,6 +469,23 @@ describe("SmtpCourier STARTTLS", () => {
       data: MSG,
     });
     assert.equal(res.tls, "tls:insecure");
+  });
+
+  it("retries the same MX in plain text when STARTTLS is refused", async () => {
+    await withPeer({
+      cert: testPair("mx.a.test"),
+      on: (verb) => verb === "STARTTLS" ? "454 4.7.0 not now" : undefined,
+    }, async (refusing) => {
+      const { smtp } = courier(refusing.port, {}, { tlsCa: testCa() });
+      const res = await smtp.deliverBatch({
+        from: FROM,
+        to: ["x@b.test"],
+        data: MSG,
+      });
+      assert.deepEqual(res.results, [{ status: "sent" }]);
+      assert.equal(res.tls, "plain");
+      assert.equal(refusing.conns.length, 2);
+    });
   });
 
   it("retries the same MX in plain text after a failed handshake", async () => {
