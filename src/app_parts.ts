@@ -32,7 +32,13 @@ export class ServerState {
   readonly #log: Logger;
   readonly #allowNoCerts: boolean;
 
-  private constructor(rt: Runtime, config: Config, users: UserDB, log: Logger, allowNoCerts: boolean) {
+  private constructor(
+    rt: Runtime,
+    config: Config,
+    users: UserDB,
+    log: Logger,
+    allowNoCerts: boolean,
+  ) {
     this.#rt = rt;
     this.#config = config;
     this.#users = users;
@@ -49,7 +55,7 @@ export class ServerState {
       configDir: config.config_dir,
       dropChars: config.drop_characters,
       suffixSeps: config.suffix_separators,
-      hookEnv: { PATH: HOOK_PATH },
+      hookEnv: hookEnv(rt),
       userExists: (addr) => users.exists(addr),
       isLocal: (d) => this.domains.has(d),
     });
@@ -64,12 +70,20 @@ export class ServerState {
     config: Config,
     deps: { users: UserDB; log: Logger; allowNoCerts: boolean },
   ): Promise<ServerState> {
-    const st = new ServerState(rt, config, deps.users, deps.log, deps.allowNoCerts);
+    const st = new ServerState(
+      rt,
+      config,
+      deps.users,
+      deps.log,
+      deps.allowNoCerts,
+    );
     st.#swap(await st.#scan());
     await st.syncUsers();
     const { errors } = await st.aliases.load(st.#aliasDomains());
     if (errors.length > 0) throw errors[0];
-    for (const c of st.scan.certs) deps.log.info(`loaded certificate ${c.name}`);
+    for (const c of st.scan.certs) {
+      deps.log.info(`loaded certificate ${c.name}`);
+    }
     deps.log.info(`local domains: ${st.scan.domains.join(", ")}`);
     return st;
   }
@@ -79,7 +93,10 @@ export class ServerState {
     try {
       this.#swap(await this.#scan());
     } catch (err) {
-      this.#log.error("reload failed, keeping the previous certificates and domains", { error: err });
+      this.#log.error(
+        "reload failed, keeping the previous certificates and domains",
+        { error: err },
+      );
     }
     await this.periodic();
   }
@@ -88,13 +105,20 @@ export class ServerState {
   async periodic(): Promise<void> {
     await this.syncUsers();
     const { errors } = await this.aliases.load(this.#aliasDomains());
-    for (const e of errors) this.#log.error(`aliases not reloaded, keeping the previous ones: ${e.message}`);
+    for (const e of errors) {
+      this.#log.error(
+        `aliases not reloaded, keeping the previous ones: ${e.message}`,
+      );
+    }
   }
 
   /** Syncs every `domains/<d>/users` file into the database; the sync logs its errors. */
   async syncUsers(): Promise<void> {
     try {
-      await this.#users.syncUsersFiles(this.#config.config_dir, Object.values(this.scan.domainDirs));
+      await this.#users.syncUsersFiles(
+        this.#config.config_dir,
+        Object.values(this.scan.domainDirs),
+      );
     } catch (err) {
       this.#log.error("users sync failed", { error: err });
     }
@@ -119,14 +143,38 @@ export class ServerState {
   }
 
   #aliasDomains(): { domain: string; dir: string }[] {
-    return Object.entries(this.scan.domainDirs).map(([domain, dir]) => ({ domain, dir }));
+    return Object.entries(this.scan.domainDirs).map(([domain, dir]) => ({
+      domain,
+      dir,
+    }));
   }
 }
 
+/** K-03: hooks get USER, SHELL and PATH from the daemon (PWD is added per run). */
+function hookEnv(rt: Runtime): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: rt.process.env("PATH") ?? HOOK_PATH,
+  };
+  for (const name of ["USER", "SHELL"]) {
+    const v = rt.process.env(name);
+    if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
 /** Builds the couriers from the config: MDA or LMTP locally, SMTP remotely, pipes. */
-export function buildCouriers(rt: Runtime, config: Config, log: Logger): Couriers {
+export function buildCouriers(
+  rt: Runtime,
+  config: Config,
+  log: Logger,
+): Couriers {
   const local = config.lmtp_address
-    ? new LmtpCourier({ net: rt.net, address: config.lmtp_address, hostname: config.hostname, clock: rt.clock })
+    ? new LmtpCourier({
+      net: rt.net,
+      address: config.lmtp_address,
+      hostname: config.hostname,
+      clock: rt.clock,
+    })
     : new MdaCourier({
       spawner: rt.spawner,
       bin: config.mail_delivery_agent_bin,
@@ -144,6 +192,10 @@ export function buildCouriers(rt: Runtime, config: Config, log: Logger): Courier
       clock: rt.clock,
       log: log.child({ component: "smtp-out" }),
     }),
-    pipe: new PipeCourier({ spawner: rt.spawner, cwd: config.config_dir, path: HOOK_PATH }),
+    pipe: new PipeCourier({
+      spawner: rt.spawner,
+      cwd: config.config_dir,
+      path: HOOK_PATH,
+    }),
   };
 }
