@@ -60,6 +60,8 @@ const MODE_OF_LOG: Record<string, ModeName> = {
 export interface ServerOptions {
   /** Extra `chaski.yaml` content (YAML lines) appended to the defaults. */
   readonly yaml?: string;
+  /** The server's `hostname`. @default "mx.a.test" */
+  readonly hostname?: string;
   /** Local domains to create. @default ["a.test", "b.test"] */
   readonly domains?: readonly string[];
   /** Database users and passwords; `null` makes a receive-only user. */
@@ -163,7 +165,7 @@ function writeConfigDir(configDir: string, opts: ServerOptions): void {
   writeFileSync(
     join(configDir, "chaski.yaml"),
     [
-      "hostname: mx.a.test",
+      `hostname: ${opts.hostname ?? "mx.a.test"}`,
       'smtp_address: ["127.0.0.1:0"]',
       'submission_address: ["127.0.0.1:0"]',
       'submission_over_tls_address: ["127.0.0.1:0"]',
