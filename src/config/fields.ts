@@ -95,9 +95,11 @@ export const FIELDS: Readonly<Record<FieldName, FieldSpec>> = {
   dovecot_userdb_path: { kind: "string", default: "", chasquid: true },
   dovecot_client_path: { kind: "string", default: "", chasquid: true },
   haproxy_incoming: { kind: "bool", default: false, chasquid: true },
+  // chaski differs (C-17): items live in the database, not in memory, so
+  // the limit guards the disk and the delivery backlog, not the heap.
   max_queue_items: {
     kind: "int",
-    default: 200,
+    default: 10_000,
     chasquid: true,
     check: (v: number) => v > 0xffff_ffff ? "must be at most 4294967295" : "",
   },

@@ -58,7 +58,7 @@ describe("loadConfig()", () => {
       dovecot_userdb_path: "",
       dovecot_client_path: "",
       haproxy_incoming: false,
-      max_queue_items: 200,
+      max_queue_items: 10_000,
       give_up_send_after: 72_000_000,
       database: "sqlite:chaski.db",
       outgoing_smtp_port: 25,
@@ -233,7 +233,7 @@ describe("loadConfig()", () => {
     assert.equal(config.drop_characters, "");
     assert.equal(config.dovecot_auth, true);
     assert.equal(config.haproxy_incoming, false);
-    assert.equal(config.max_queue_items, 200);
+    assert.equal(config.max_queue_items, 10_000);
     assert.equal(config.give_up_send_after, 48 * 3_600_000);
     assert.equal(config.data_dir, "/var/lib/chasquid");
   });

@@ -65,7 +65,7 @@
  * | `dovecot_userdb_path` | path | `""` (autodetect) | Dovecot userdb socket |
  * | `dovecot_client_path` | path | `""` (autodetect) | Dovecot client socket |
  * | `haproxy_incoming` | bool | `false` | Expect a PROXY header on every listener |
- * | `max_queue_items` | positive int | `200` | Queue length at which new mail is refused |
+ * | `max_queue_items` | positive int | `10000` | Queue length at which new mail is refused (chasquid: 200, held in memory; chaski keeps items in the database) |
  * | `give_up_send_after` | duration | `"20h"` | Retry horizon before a bounce |
  * | `database` | string | `"sqlite:chaski.db"` | *chaski.* `sqlite:<path>` or a path (relative to `data_dir`), or `postgres://…` |
  * | `outgoing_smtp_port` | port | `25` | *chaski.* Port for outgoing SMTP (tests use loopback) |

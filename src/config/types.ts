@@ -48,7 +48,7 @@ export interface Config {
   readonly dovecot_client_path: string;
   /** @default false (C-16) */
   readonly haproxy_incoming: boolean;
-  /** @default 200 (C-17) */
+  /** @default 10000 (C-17; chasquid's 200 was for items held in memory) */
   readonly max_queue_items: number;
   /** Milliseconds. @default 20h (C-18) */
   readonly give_up_send_after: number;

@@ -5,7 +5,8 @@
  * - `put()` stores the envelope and the message in one committed
  *   transaction before it resolves, so the 250 is sent only for mail on
  *   disk (Q-05). When `max_queue_items` items are queued it refuses with
- *   `451 4.3.0` (Q-02).
+ *   `451 4.3.0` (Q-02); the default is 10000 because items live in the
+ *   database, not in memory as in chasquid (200).
  * - Item ids are base64url of 8 random bytes (Q-01).
  * - The delivery loop leases due items (owner + expiry, so a crashed
  *   instance's items come back after the lease), tries every pending
@@ -74,7 +75,7 @@ export interface QueueProps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly maillog: MailLog;
-  /** @default 200 */
+  /** `max_queue_items`. @default 10000 */
   readonly maxItems: number;
   /** Milliseconds. @default 20h */
   readonly giveUpAfterMs: number;
@@ -93,6 +94,8 @@ export interface QueueProps {
   /** Random source for jitter, [0, 1). @default Math.random */
   readonly random?: () => number;
 }
+
+const COUNT_REFRESH_MS = 5_000;
 
 /** B-13: one delay notice per item after this long with recipients pending. */
 export const DELAY_NOTICE_AFTER_MS = 4 * 3_600_000;
@@ -121,6 +124,7 @@ export class Queue implements QueuePutter {
   readonly #owner: string;
   readonly #active = new Set<Promise<void>>();
   readonly #limiter: Limiter;
+  #count = { n: 0, at: -Infinity };
   #stopped = true;
   #wake: (() => void) | null = null;
   #kicked = false;
@@ -134,7 +138,7 @@ export class Queue implements QueuePutter {
 
   /** Stores a message durably; resolves with its id once committed. */
   async put(env: Envelope): Promise<string> {
-    if (await this.#p.store.count() >= this.#p.maxItems) {
+    if (await this.#queued() >= this.#p.maxItems) {
       throw new SmtpError(451, "4.3.0", "Queue is full, try again later");
     }
     const recipients: NewRecipient[] = [];
@@ -154,8 +158,22 @@ export class Queue implements QueuePutter {
       remoteAddr: env.remoteAddr,
       recipients,
     });
+    this.#count.n++;
     this.kick();
     return id;
+  }
+
+  /**
+   * Items in the queue, from a running count re-read from the database
+   * every few seconds (other instances add and remove items too), so
+   * admission costs no query per message.
+   */
+  async #queued(): Promise<number> {
+    const now = this.#p.clock.now();
+    if (now - this.#count.at > COUNT_REFRESH_MS) {
+      this.#count = { n: await this.#p.store.count(), at: now };
+    }
+    return this.#count.n;
   }
 
   async #expand(to: string): Promise<readonly ExpandedRecipient[]> {
@@ -382,6 +400,7 @@ export class Queue implements QueuePutter {
 
   async #finish(item: StoredItem): Promise<void> {
     await this.#p.store.remove(item.id);
+    this.#count.n = Math.max(0, this.#count.n - 1);
     this.#p.maillog.queueLoop(item.id, item.from, null);
   }
 }
