@@ -119,6 +119,7 @@ function chain(prefix: string, n: number, last: string): string {
 }
 
 const ALIAS_RESOLVE = `#!/bin/sh
+echo "$1" >> hook-calls.log
 case "$1" in
   hooked@a.test) echo "dave@a.test" ;;
   hookfail@a.test) echo "hook is broken" >&2; exit 1 ;;
@@ -259,6 +260,17 @@ describe("aliases", () => {
 
   it("answers 451 4.4.3 at RCPT when the alias-resolve hook fails (K-07)", async () => {
     assert.match(await rcpt(srv, "hookfail@a.test"), /^451 4\.4\.3 /);
+  });
+
+  it("asks the hook once per distinct address in one RCPT check (K-08)", async () => {
+    const calls = join(srv.configDir, "hook-calls.log");
+    writeFileSync(calls, "");
+    // No alias, no user: the catch-all, whose target is a user.
+    assert.match(await rcpt(srv, "memo@a.test"), /^250 /);
+    const asked = readFileSync(calls, "utf8").split("\n").filter(Boolean);
+    assert.ok(asked.includes("memo@a.test"), asked.join(","));
+    assert.ok(asked.includes("*@a.test"), asked.join(","));
+    assert.equal(new Set(asked).size, asked.length, asked.join(","));
   });
 
   it("resolves 10 addresses deep and refuses at 11 with 451 4.3.0 (AL-09, S-48)", async () => {
