@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import { dnsmasqMissing, startDns, type TestDns } from "../harness/dnsmasq.ts";
 import { sendMail, startServer, type TestServer } from "../harness/server.ts";
 
@@ -69,7 +70,6 @@ function queueId(reply: string): string {
 
 /** A free TCP port on loopback, at the time of asking. */
 async function unusedPort(): Promise<number> {
-  const net = await import("node:net");
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
   const port = (s.address() as { port: number }).port;
