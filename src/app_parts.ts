@@ -184,6 +184,9 @@ export function buildCouriers(
     });
   return {
     local,
+    ...(local instanceof LmtpCourier
+      ? { localBatch: (from, to, data) => local.deliverBatch(from, to, data) }
+      : {}),
     remote: new SmtpCourier({
       net: rt.net,
       resolver: rt.resolver({ server: config.dns_server }),

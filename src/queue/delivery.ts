@@ -46,6 +46,15 @@ export interface PipeCourierLike {
 /** The couriers a round uses. */
 export interface Couriers {
   readonly local: Courier;
+  /**
+   * Delivers to several local recipients in one go (LMTP), one result per
+   * recipient; when absent, local recipients are delivered one by one.
+   */
+  readonly localBatch?: (
+    from: string,
+    to: readonly string[],
+    data: Uint8Array,
+  ) => Promise<DeliveryResult[]>;
   readonly remote: BatchCourier;
   readonly pipe: PipeCourierLike;
 }
@@ -158,7 +167,8 @@ function groupRecipients(item: StoredItem, deps: RoundDeps): Group[] {
     if (r.status !== "pending") continue;
     const from = senderFor(item.from, r, deps.isLocal);
     const domain = domainOf(r.address);
-    if (r.type === "pipe" || (r.type === "email" && deps.isLocal(domain))) {
+    const local = r.type === "email" && deps.isLocal(domain);
+    if (r.type === "pipe" || (local && !deps.couriers.localBatch)) {
       const kind = r.type === "pipe" ? "pipe" : "local";
       all.push({
         kind,
@@ -169,13 +179,21 @@ function groupRecipients(item: StoredItem, deps: RoundDeps): Group[] {
       });
       continue;
     }
-    const dest = r.type === "forward"
+    const dest = local
+      ? "local"
+      : r.type === "forward"
       ? `via:${r.via.join("/")}`
       : `mx:${domain}`;
     const key = `${dest}|${from}`;
     let g = open.get(key);
     if (!g || g.recipients.length >= max) {
-      g = { kind: "remote", dest, from, via: r.via, recipients: [] };
+      g = {
+        kind: local ? "local" : "remote",
+        dest,
+        from,
+        via: r.via,
+        recipients: [],
+      };
       open.set(key, g);
       all.push(g);
     }
@@ -193,6 +211,13 @@ async function runGroup(
     if (g.kind === "pipe") {
       const argv = g.recipients[0]!.address.trim().split(/\s+/);
       return [await deps.couriers.pipe.deliver(g.from, argv, item.data)];
+    }
+    if (g.kind === "local" && deps.couriers.localBatch) {
+      return await deps.couriers.localBatch(
+        g.from,
+        g.recipients.map((r) => r.address),
+        item.data,
+      );
     }
     if (g.kind === "local") {
       return [

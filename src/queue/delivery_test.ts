@@ -169,4 +169,53 @@ describe("deliverRound()", () => {
     );
     assert.equal(recorded.length, 7);
   });
+
+  it("hands all local recipients to localBatch in one call when the courier batches (LMTP)", async () => {
+    const calls: string[][] = [];
+    const store = {
+      recordAttempt: () => Promise.resolve(),
+    } as unknown as QueueStore;
+    const item: StoredItem = {
+      id: "ID",
+      from: "s@remote.test",
+      to: [],
+      data: new Uint8Array(),
+      createdAt: 0,
+      delayNotified: false,
+      recipients: [
+        rcpt(0, "u1@a.test"),
+        rcpt(1, "u2@a.test"),
+        rcpt(2, "x@remote.test"),
+      ],
+    };
+    const ok: DeliveryResult = { status: "sent" };
+    const statuses = await deliverRound(item, {
+      store,
+      couriers: {
+        local: {
+          deliver: () => Promise.reject(new Error("not used when batching")),
+        },
+        localBatch: (
+          _f,
+          to,
+        ) => (calls.push([...to]), Promise.resolve(to.map(() => ok))),
+        remote: {
+          deliverBatch: (req) =>
+            Promise.resolve({ results: req.to.map(() => ok) }),
+        },
+        pipe: { deliver: () => Promise.resolve(ok) },
+      },
+      isLocal,
+      now: () => 0,
+      log: nullLogger(),
+      maillog: new MailLog({ write: () => {} }),
+      domainLimiter: new Limiter(5),
+    });
+    assert.deepEqual(calls, [["u1@a.test", "u2@a.test"]]);
+    assert.deepEqual([...statuses.values()].map((o) => o.status), [
+      "sent",
+      "sent",
+      "sent",
+    ]);
+  });
 });
