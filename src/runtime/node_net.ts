@@ -9,6 +9,7 @@
  * @module
  */
 import * as net from "node:net";
+import { chmod, rm } from "node:fs/promises";
 import { NodeServerTls } from "./_server_tls.ts";
 import { SocketConn } from "./_socket_conn.ts";
 import type {
@@ -80,31 +81,39 @@ async function acceptTls(
   onConn(conn);
 }
 
-function listen(
+async function listen(
   opts: ListenOptions,
   onConn: (conn: Conn) => void,
 ): Promise<Listener> {
+  // A server that died uncleanly leaves its socket file behind, and listening
+  // on an existing path fails with EADDRINUSE.
+  if (opts.path !== undefined) await rm(opts.path, { force: true });
   const server = net.createServer({ pauseOnConnect: true });
   server.on("connection", (sock: net.Socket) => {
     // Swallow errors until the Conn attaches its own handler.
     sock.on("error", () => {});
-    sock.setNoDelay(true);
+    if (opts.path === undefined) sock.setNoDelay(true);
     const conn = new SocketConn(sock);
     if (opts.tls) void acceptTls(conn, opts, opts.tls, onConn);
     else onConn(conn);
   });
-  return new Promise((resolve, reject) => {
+  const where = opts.path !== undefined
+    ? { path: opts.path }
+    : { host: opts.host, port: opts.port };
+  const listener = await new Promise<Listener>((resolve, reject) => {
     server.once("error", reject);
     server.listen(
-      { host: opts.host, port: opts.port, backlog: opts.backlog ?? 511 },
+      { ...where, backlog: opts.backlog ?? 511 },
       () => {
         server.off("error", reject);
         // Accept errors (EMFILE, ECONNABORTED) must not crash the process;
         // the listener keeps going and the client retries.
         server.on("error", () => {});
-        const a = server.address() as net.AddressInfo;
+        const a = server.address();
         resolve({
-          addr: { host: a.address, port: a.port },
+          addr: typeof a === "object" && a !== null
+            ? { host: a.address, port: a.port }
+            : { host: opts.path ?? String(a), port: 0 },
           // server.close()'s callback waits for every open connection; the
           // contract is only "stop accepting", which happens right away.
           close: () => {
@@ -115,6 +124,8 @@ function listen(
       },
     );
   });
+  if (opts.path !== undefined) await chmod(opts.path, 0o600);
+  return listener;
 }
 
 function dial(opts: DialOptions): Promise<Conn> {

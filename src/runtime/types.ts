@@ -141,6 +141,13 @@ export interface ListenOptions {
   readonly beforeTls?: (conn: Conn) => Promise<void>;
   /** Listen backlog. @default 511 */
   readonly backlog?: number;
+  /**
+   * A unix socket to listen on instead of `host` and `port` (which are then
+   * ignored). A stale file at the path is removed first, and the socket is
+   * made 0600 once listening. `Listener.addr` is then `{ host: path, port: 0 }`.
+   * @default none
+   */
+  readonly path?: string;
 }
 
 /** Sockets and TLS. */
