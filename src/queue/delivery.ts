@@ -23,6 +23,20 @@ import type { Courier, DeliveryResult } from "../courier/types.ts";
 import { domainOf, split } from "../envelope/mod.ts";
 import { domainToAscii } from "../normalize/mod.ts";
 import type { QueueStore, StoredItem, StoredRecipient } from "./types.ts";
+import type { Counter, MetricsRegistry } from "../monitoring/mod.ts";
+
+/** Q-13: the delivery round's metric, declared against the queue's registry. */
+export function declareDeliveryMetrics(
+  registry: MetricsRegistry,
+): { deliverAttempts: Counter } {
+  return {
+    deliverAttempts: registry.counter(
+      "chasquid/queue/deliverAttempts",
+      "attempts to deliver mail, by recipient type",
+      "recipient_type",
+    ),
+  };
+}
 
 /** Delivers to several recipients of one domain (or one via list) at once. */
 export interface BatchCourier {
@@ -70,6 +84,8 @@ export interface RoundDeps {
   readonly domainLimiter: Limiter;
   /** Recipients per SMTP transaction. @default 100 */
   readonly maxBatch?: number;
+  /** Counts one attempt per recipient (Q-13). @default not counted */
+  readonly deliverAttempts?: Counter;
 }
 
 /** The outcome of one recipient in one round, with the error when it failed. */
@@ -138,6 +154,9 @@ export async function deliverRound(
   const jobs: Promise<void>[] = [];
   for (const group of groupRecipients(item, deps)) {
     jobs.push(deps.domainLimiter.run(group.dest, async () => {
+      for (const r of group.recipients) {
+        deps.deliverAttempts?.inc(recipientType(r, deps));
+      }
       const results = await runGroup(item, group, deps);
       for (let i = 0; i < group.recipients.length; i++) {
         const r = group.recipients[i]!;
@@ -147,6 +166,12 @@ export async function deliverRound(
   }
   await Promise.all(jobs);
   return out;
+}
+
+/** The Q-13 `recipient_type` label of a recipient. */
+function recipientType(r: StoredRecipient, deps: RoundDeps): string {
+  if (r.type !== "email") return r.type;
+  return deps.isLocal(domainOf(r.address)) ? "email:local" : "email:remote";
 }
 
 interface Group {

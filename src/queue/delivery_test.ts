@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { nullLogger } from "../log/mod.ts";
 import { MailLog } from "../maillog/mod.ts";
 import type { DeliveryResult } from "../courier/types.ts";
-import { deliverRound, Limiter, senderFor } from "./delivery.ts";
+import { MetricsRegistry } from "../monitoring/mod.ts";
+import {
+  declareDeliveryMetrics,
+  deliverRound,
+  Limiter,
+  senderFor,
+} from "./delivery.ts";
 import type { QueueStore, StoredItem, StoredRecipient } from "./types.ts";
 
 const isLocal = (d: string) => d === "a.test";
@@ -217,5 +223,52 @@ describe("deliverRound()", () => {
       "sent",
       "sent",
     ]);
+  });
+
+  it("counts one deliverAttempts per recipient, by recipient type (Q-13)", async () => {
+    const registry = new MetricsRegistry();
+    const store = {
+      recordAttempt: () => Promise.resolve(),
+    } as unknown as QueueStore;
+    const item: StoredItem = {
+      id: "ID",
+      from: "s@a.test",
+      to: [],
+      data: new Uint8Array(),
+      createdAt: 0,
+      delayNotified: false,
+      recipients: [
+        rcpt(0, "u1@a.test"),
+        rcpt(1, "u2@a.test"),
+        rcpt(2, "x@remote.test"),
+        rcpt(3, "f@remote.test", { type: "forward", via: ["mx.test"] }),
+        rcpt(4, "/bin/cmd", { type: "pipe" }),
+        rcpt(5, "done@remote.test", { status: "sent" }),
+      ],
+    };
+    const ok: DeliveryResult = { status: "sent" };
+    await deliverRound(item, {
+      store,
+      couriers: {
+        local: { deliver: () => Promise.resolve(ok) },
+        remote: {
+          deliverBatch: (req) =>
+            Promise.resolve({ results: req.to.map(() => ok) }),
+        },
+        pipe: { deliver: () => Promise.resolve(ok) },
+      },
+      isLocal,
+      now: () => 0,
+      log: nullLogger(),
+      maillog: new MailLog({ write: () => {} }),
+      domainLimiter: new Limiter(5),
+      ...declareDeliveryMetrics(registry),
+    });
+    assert.deepEqual(registry.snapshot()["chasquid/queue/deliverAttempts"], {
+      "email:local": 2,
+      "email:remote": 1,
+      forward: 1,
+      pipe: 1,
+    });
   });
 });

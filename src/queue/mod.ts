@@ -43,7 +43,37 @@ import type {
   StoredRecipient,
 } from "./types.ts";
 import { buildDsn, type DsnRecipient, reportingDomain } from "./dsn.ts";
-import { type Couriers, deliverRound, Limiter } from "./delivery.ts";
+import {
+  type Couriers,
+  declareDeliveryMetrics,
+  deliverRound,
+  Limiter,
+} from "./delivery.ts";
+import { type Counter, MetricsRegistry } from "../monitoring/mod.ts";
+
+/** The queue's metrics (Q-13), declared against the registry it is given. */
+function declareMetrics(registry: MetricsRegistry): {
+  putCount: Counter;
+  itemsWritten: Counter;
+  dsnQueued: Counter;
+  deliverAttempts: Counter;
+} {
+  return {
+    putCount: registry.counter(
+      "chasquid/queue/putCount",
+      "count of envelopes attempted to be put in the queue",
+    ),
+    itemsWritten: registry.counter(
+      "chasquid/queue/itemsWritten",
+      "count of items the queue wrote to storage",
+    ),
+    dsnQueued: registry.counter(
+      "chasquid/queue/dsnQueued",
+      "count of DSNs that we generated (queued)",
+    ),
+    ...declareDeliveryMetrics(registry),
+  };
+}
 
 export type * from "./types.ts";
 export { createQueueStore } from "./queue_store.ts";
@@ -93,6 +123,8 @@ export interface QueueProps {
   readonly leaseMs?: number;
   /** Random source for jitter, [0, 1). @default Math.random */
   readonly random?: () => number;
+  /** Where the Q-13 metrics are counted. @default a private registry */
+  readonly metrics?: MetricsRegistry;
 }
 
 const COUNT_REFRESH_MS = 5_000;
@@ -124,6 +156,7 @@ export class Queue implements QueuePutter {
   readonly #owner: string;
   readonly #active = new Set<Promise<void>>();
   readonly #limiter: Limiter;
+  readonly #m: ReturnType<typeof declareMetrics>;
   #count = { n: 0, at: -Infinity };
   #stopped = true;
   #wake: (() => void) | null = null;
@@ -134,10 +167,12 @@ export class Queue implements QueuePutter {
     this.#p = props;
     this.#owner = props.owner ?? `chaski-${newId()}`;
     this.#limiter = new Limiter(props.perDomain ?? 5);
+    this.#m = declareMetrics(props.metrics ?? new MetricsRegistry());
   }
 
   /** Stores a message durably; resolves with its id once committed. */
   async put(env: Envelope): Promise<string> {
+    this.#m.putCount.inc();
     if (await this.#queued() >= this.#p.maxItems) {
       throw new SmtpError(451, "4.3.0", "Queue is full, try again later");
     }
@@ -158,6 +193,7 @@ export class Queue implements QueuePutter {
       remoteAddr: env.remoteAddr,
       recipients,
     });
+    this.#m.itemsWritten.inc();
     this.#count.n++;
     this.kick();
     return id;
@@ -303,7 +339,10 @@ export class Queue implements QueuePutter {
       log: this.#p.log,
       maillog: this.#p.maillog,
       domainLimiter: this.#limiter,
+      deliverAttempts: this.#m.deliverAttempts,
     });
+    // The round's results are saved as they come: one write of the item.
+    this.#m.itemsWritten.inc();
     const now = this.#p.clock.now();
     const age = now - item.createdAt;
     const giveUp = age >= this.#p.giveUpAfterMs;
@@ -384,6 +423,7 @@ export class Queue implements QueuePutter {
         authAs: "",
         remoteAddr: "",
       });
+      this.#m.dsnQueued.inc();
       this.#p.log.info(
         `${kind === "failure" ? "DSN" : "delay notice"} queued`,
         { id: item.id, dsn: id },

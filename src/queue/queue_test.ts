@@ -7,6 +7,7 @@ import { nullLogger } from "../log/mod.ts";
 import { MailLog } from "../maillog/mod.ts";
 import type { Courier, DeliveryResult } from "../courier/types.ts";
 import { SmtpError } from "../smtp/errors.ts";
+import { MetricsRegistry } from "../monitoring/mod.ts";
 import {
   createQueueStore,
   newId,
@@ -68,7 +69,9 @@ describe("Queue", () => {
   let remote: ScriptedCourier;
   let queue: Queue;
 
-  function makeQueue(opts: { maxItems?: number; owner?: string } = {}): Queue {
+  function makeQueue(
+    opts: { maxItems?: number; owner?: string; metrics?: MetricsRegistry } = {},
+  ): Queue {
     return new Queue({
       store,
       couriers: {
@@ -86,6 +89,7 @@ describe("Queue", () => {
       giveUpAfterMs: 3_600_000,
       random: () => 0,
       ...(opts.owner ? { owner: opts.owner } : {}),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });
   }
 
@@ -265,6 +269,34 @@ describe("Queue", () => {
       "the item to finish",
     );
     assert.equal(local.calls.filter((c) => c.to === "s@a.test").length, 1);
+  });
+
+  it("counts puts, writes, delivery attempts and DSNs (Q-13)", async () => {
+    const metrics = new MetricsRegistry();
+    local = new ScriptedCourier({ "bad@a.test": [perm("550 5.1.1 no")] });
+    queue = makeQueue({ metrics });
+    const id = await queue.put({ ...env(["bad@a.test"]), from: "s@a.test" });
+    assert.deepEqual(metrics.snapshot(), {
+      "chasquid/queue/putCount": 1,
+      "chasquid/queue/itemsWritten": 1,
+      "chasquid/queue/dsnQueued": 0,
+      "chasquid/queue/deliverAttempts": {},
+    });
+    queue.start();
+    await until(
+      async () =>
+        (await store.load(id)) === null &&
+        local.calls.some((c) => c.to === "s@a.test"),
+      "the item and its DSN to be delivered",
+    );
+    const snap = metrics.snapshot();
+    // The DSN is a put of its own.
+    assert.equal(snap["chasquid/queue/putCount"], 2);
+    assert.equal(snap["chasquid/queue/dsnQueued"], 1);
+    assert.deepEqual(snap["chasquid/queue/deliverAttempts"], {
+      "email:local": 2,
+    });
+    assert.ok((snap["chasquid/queue/itemsWritten"] as number) >= 3);
   });
 
   it("never bounces mail from the null sender", async () => {
