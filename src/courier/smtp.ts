@@ -37,6 +37,18 @@ import {
 
 export type { TlsStatus } from "./_smtp_session.ts";
 import type { TlsStatus } from "./_smtp_session.ts";
+import { type Counter, MetricsRegistry } from "../monitoring/mod.ts";
+
+/** CO-09: the courier's metric, declared against the registry it is given. */
+function declareMetrics(registry: MetricsRegistry): { tlsCount: Counter } {
+  return {
+    tlsCount: registry.counter(
+      "chasquid/smtpOut/tlsCount",
+      "count of TLS status on outgoing connections",
+      "result",
+    ),
+  };
+}
 
 /** What the SMTP courier needs. */
 export interface SmtpCourierProps {
@@ -56,6 +68,8 @@ export interface SmtpCourierProps {
   readonly tlsCa?: string;
   /** Source of randomness for shuffling equal MX preferences. @default Math.random */
   readonly random?: () => number;
+  /** Where CO-09's `tlsCount` is counted. @default a private registry */
+  readonly metrics?: MetricsRegistry;
 }
 
 /** Several recipients of one domain (or one via list) for one message. */
@@ -93,9 +107,11 @@ const CONN_TIMEOUT_MS = 600_000;
  */
 export class SmtpCourier implements Courier {
   readonly #p: SmtpCourierProps;
+  readonly #m: ReturnType<typeof declareMetrics>;
 
   constructor(props: SmtpCourierProps) {
     this.#p = props;
+    this.#m = declareMetrics(props.metrics ?? new MetricsRegistry());
   }
 
   /** Delivers to one recipient. */
@@ -202,13 +218,14 @@ export class SmtpCourier implements Courier {
       data: req.data,
     };
     const first = await runSession({ ...opts, tryTls: true });
-    if (first.kind === "done") return first;
+    if (first.kind === "done") return this.#counted(first);
+    this.#m.tlsCount.inc("tls:failed");
     p.log?.info("STARTTLS failed, retrying in plain text", {
       host,
       error: first.error.message,
     });
     const plain = await runSession({ ...opts, tryTls: false });
-    if (plain.kind === "done") return plain;
+    if (plain.kind === "done") return this.#counted(plain);
     // Unreachable: without TLS there is nothing to fail.
     const r = temporary(plain.error.message, plain.error);
     return {
@@ -217,6 +234,12 @@ export class SmtpCourier implements Courier {
       tls: null,
       stop: false,
     };
+  }
+
+  /** CO-09: one count per connection that got as far as EHLO. */
+  #counted<T extends { tls: TlsStatus | null }>(out: T): T {
+    if (out.tls !== null) this.#m.tlsCount.inc(out.tls);
+    return out;
   }
 }
 

@@ -8,6 +8,7 @@ import { testCa, testPair } from "../../tests/harness/certs.ts";
 import { type PeerScript, startPeer, type TestPeer } from "./_test_peer.ts";
 import { SmtpCourier, type SmtpCourierProps } from "./smtp.ts";
 import type { DeliveryResult } from "./types.ts";
+import { MetricsRegistry } from "../monitoring/mod.ts";
 
 const MSG = new TextEncoder().encode(
   "Subject: hi\r\n\r\n.dot line\r\nbody\r\n",
@@ -431,10 +432,11 @@ describe("SmtpCourier STARTTLS", () => {
   });
 
   it("is tls:secure when the certificate verifies for the MX name", async () => {
+    const metrics = new MetricsRegistry();
     const { smtp } = courier(peer.port, {
       "b.test": { MX: [{ exchange: "mx.a.test", priority: 10 }] },
       "mx.a.test": { A: ["127.0.0.1"] },
-    }, { tlsCa: testCa() });
+    }, { tlsCa: testCa(), metrics });
     const res = await smtp.deliverBatch({
       from: FROM,
       to: ["x@b.test"],
@@ -445,6 +447,9 @@ describe("SmtpCourier STARTTLS", () => {
     assert.equal(res.mx, "mx.a.test");
     assert.equal(peer.conns.at(-1)!.tls, true);
     assert.equal(peer.conns.at(-1)!.messages.length, 1);
+    assert.deepEqual(metrics.snapshot()["chasquid/smtpOut/tlsCount"], {
+      "tls:secure": 1,
+    });
   });
 
   it("is tls:insecure when the name does not match", async () => {
@@ -489,7 +494,8 @@ describe("SmtpCourier STARTTLS", () => {
   });
 
   it("retries the same MX in plain text after a failed handshake", async () => {
-    const { smtp } = courier(broken.port, {}, { tlsCa: testCa() });
+    const metrics = new MetricsRegistry();
+    const { smtp } = courier(broken.port, {}, { tlsCa: testCa(), metrics });
     const res = await smtp.deliverBatch({
       from: FROM,
       to: ["x@b.test"],
@@ -500,6 +506,11 @@ describe("SmtpCourier STARTTLS", () => {
     assert.equal(broken.conns.length, 2);
     assert.ok(broken.conns[0]!.commands.includes("STARTTLS"));
     assert.ok(!broken.conns[1]!.commands.includes("STARTTLS"));
+    // CO-09: the failed handshake and the plain retry are counted apart.
+    assert.deepEqual(metrics.snapshot()["chasquid/smtpOut/tlsCount"], {
+      plain: 1,
+      "tls:failed": 1,
+    });
   });
 });
 
