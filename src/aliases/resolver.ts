@@ -17,6 +17,23 @@ import {
   parseRightSide,
   type Recipient,
 } from "./aliases_file.ts";
+import { type Counter, MetricsRegistry } from "../monitoring/mod.ts";
+
+/**
+ * K-10: the resolver's metric, declared against the registry it is given.
+ * Results are `resolve:skip` (no hook file), `resolve:fail`,
+ * `resolve:parse_err` and `resolve:success`; chasquid's `resolve:notset`
+ * (no hook path configured) cannot happen here, the path is fixed.
+ */
+function declareMetrics(registry: MetricsRegistry): { hookResults: Counter } {
+  return {
+    hookResults: registry.counter(
+      "chasquid/aliases/hookResults",
+      "count of alias hook results, by hook and result",
+      "result",
+    ),
+  };
+}
 
 /** How many addresses deep a resolution may go (AL-09). */
 export const RECURSION_LIMIT = 10;
@@ -71,6 +88,8 @@ export interface AliasResolverProps {
    * @default the domains given to the last `load()`
    */
   readonly isLocal?: (domain: string) => boolean;
+  /** Where K-10's `hookResults` is counted. @default a private registry */
+  readonly metrics?: MetricsRegistry;
 }
 
 /** The outcome of `load()`. */
@@ -103,9 +122,11 @@ type Found =
 export class AliasResolver {
   #p: AliasResolverProps;
   #tables: ReadonlyMap<string, AliasTable> = new Map();
+  readonly #m: ReturnType<typeof declareMetrics>;
 
   constructor(props: AliasResolverProps) {
     this.#p = props;
+    this.#m = declareMetrics(props.metrics ?? new MetricsRegistry());
   }
 
   /**
@@ -257,7 +278,10 @@ export class AliasResolver {
   async #runHook(address: string, pass: Pass): Promise<Recipient[]> {
     const path = `${this.#configDir()}/hooks/alias-resolve`;
     pass.hookPresent ??= this.#p.files.stat(path).then((s) => s !== null);
-    if (!(await pass.hookPresent)) return [];
+    if (!(await pass.hookPresent)) {
+      this.#m.hookResults.inc("resolve:skip");
+      return [];
+    }
     const started = this.#p.clock?.monotonic();
     const res = await this.#p.spawner.run({
       cmd: path,
@@ -279,18 +303,23 @@ export class AliasResolver {
     }));
     const why = hookFailure(res);
     if (why) {
+      this.#m.hookResults.inc("resolve:fail");
       throw new AliasResolveError(
         `alias-resolve hook for "${address}" failed: ${why}`,
       );
     }
+    let targets: Recipient[];
     try {
-      return parseRightSide(stdout, domainOf(address));
+      targets = parseRightSide(stdout, domainOf(address));
     } catch (e) {
+      this.#m.hookResults.inc("resolve:parse_err");
       throw new AliasResolveError(
         `alias-resolve hook for "${address}" printed bad output`,
         { cause: e },
       );
     }
+    this.#m.hookResults.inc("resolve:success");
+    return targets;
   }
 
   #clean(address: string): string {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { em, setup, type TestEnv } from "./_test_env.ts";
 import { AliasResolveError } from "./resolver.ts";
 import { createNodeFiles } from "../runtime/node_files.ts";
+import { MetricsRegistry } from "../monitoring/mod.ts";
 
 // Records each call in `calls` (the cwd is the config dir) and answers
 // per address.
@@ -129,6 +130,46 @@ describe("AliasResolver with an unusable hook", () => {
         /alias-resolve hook for "a@d.test" failed/,
       );
       assert.deepEqual(await env.hookCalls(), []);
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+describe("AliasResolver hookResults metric (K-10)", () => {
+  const results = (m: MetricsRegistry) =>
+    m.snapshot()["chasquid/aliases/hookResults"];
+
+  it("counts success, fail and parse_err per hook run", async () => {
+    const metrics = new MetricsRegistry();
+    const env = await setup({
+      aliases: { "d.test": "" },
+      hook: HOOK,
+      props: { metrics },
+    });
+    try {
+      // A pipe target is final: one run.
+      await env.resolver.resolve("piped@d.test");
+      assert.deepEqual(results(metrics), { "resolve:success": 1 });
+      await assert.rejects(env.resolver.resolve("fail@d.test"));
+      await assert.rejects(env.resolver.resolve("bad@d.test"));
+      assert.deepEqual(results(metrics), {
+        "resolve:fail": 1,
+        "resolve:parse_err": 1,
+        "resolve:success": 1,
+      });
+    } finally {
+      await env.close();
+    }
+  });
+
+  it("counts skip when there is no hook", async () => {
+    const metrics = new MetricsRegistry();
+    const env = await setup({ aliases: { "d.test": "" }, props: { metrics } });
+    try {
+      await env.resolver.resolve("a@d.test");
+      // The exact address and the catch-all were looked up.
+      assert.deepEqual(results(metrics), { "resolve:skip": 2 });
     } finally {
       await env.close();
     }
