@@ -14,6 +14,56 @@ import { formatReply } from "../smtp/reply.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Mode, SessionContext } from "./types.ts";
 import { VERBS } from "./verbs.ts";
+import { type Counter, MetricsRegistry } from "../monitoring/mod.ts";
+
+/** The `chasquid/smtpIn/*` metrics (§22), declared against the server's registry. */
+function declareMetrics(registry: MetricsRegistry) {
+  return {
+    commandCount: registry.counter(
+      "chasquid/smtpIn/commandCount",
+      "count of SMTP commands received, by command",
+      "command",
+    ),
+    responseCodeCount: registry.counter(
+      "chasquid/smtpIn/responseCodeCount",
+      "response codes returned to SMTP commands",
+      "code",
+    ),
+    loopsDetected: registry.counter(
+      "chasquid/smtpIn/loopsDetected",
+      "count of loops detected",
+    ),
+    tlsCount: registry.counter(
+      "chasquid/smtpIn/tlsCount",
+      "count of TLS usage in incoming connections",
+      "status",
+    ),
+    wrongProtoCount: registry.counter(
+      "chasquid/smtpIn/wrongProtoCount",
+      "count of commands for other protocols",
+      "command",
+    ),
+  } satisfies Record<string, Counter>;
+}
+
+/** The session's counters. */
+export type SmtpInMetrics = ReturnType<typeof declareMetrics>;
+
+const declared = new WeakMap<MetricsRegistry, SmtpInMetrics>();
+
+/** One declaration per registry; without one, counts go to a private registry. */
+function metricsFor(registry: MetricsRegistry | undefined): SmtpInMetrics {
+  const reg = registry ?? new MetricsRegistry();
+  let m = declared.get(reg);
+  if (!m) {
+    m = declareMetrics(reg);
+    declared.set(reg, m);
+  }
+  return m;
+}
+
+/** Verbs that belong to HTTP: counted in `wrongProtoCount` instead. */
+const WRONG_PROTOCOL = new Set(["GET", "POST", "CONNECT"]);
 
 /** A reply to send: code and text (the text may hold `\n` for multi-line). */
 export interface Reply {
@@ -53,6 +103,7 @@ export class Session {
   readonly log: Logger;
   readonly remote: string;
   readonly state: SessionState;
+  readonly metrics: SmtpInMetrics;
   reader: SmtpReader;
   #out: string[] = [];
   #errors = 0;
@@ -69,6 +120,7 @@ export class Session {
     this.remote = formatHostPort(conn.remote.host, conn.remote.port);
     this.log = ctx.log.child({ session: this.id, remote: this.remote });
     this.reader = new SmtpReader(conn);
+    this.metrics = metricsFor(ctx.metrics);
     this.state = {
       ehloDomain: "",
       isEsmtp: false,
@@ -102,7 +154,8 @@ export class Session {
       () => this.#expire("connection time limit"),
     );
     try {
-      this.queue(220, `${this.state.hostname} ESMTP chaski`);
+      // The greeting is not a reply to a command: not in responseCodeCount.
+      this.#out.push(formatReply(220, `${this.state.hostname} ESMTP chaski`));
       await this.flush();
       while (!this.#closing) {
         const line = await this.#readCommand();
@@ -164,6 +217,11 @@ export class Session {
     const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
     const arg = sp < 0 ? "" : line.slice(sp + 1);
     this.log.trace("->", { line: verb === "AUTH" ? "AUTH <redacted>" : line });
+    if (!WRONG_PROTOCOL.has(verb)) {
+      this.metrics.commandCount.inc(
+        Object.hasOwn(VERBS, verb) ? verb : unknownVerbKey(verb),
+      );
+    }
     if (
       this.ctx.draining() && this.state.mailFrom === null && verb !== "QUIT"
     ) {
@@ -213,6 +271,7 @@ export class Session {
         this.close();
       }
     }
+    this.metrics.responseCodeCount.inc(String(code));
     this.#out.push(formatReply(code, text));
   }
 
@@ -277,4 +336,37 @@ export class Session {
 /** `ip:port`, with brackets for IPv6 as Go prints it. */
 export function formatHostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** S-12: the metric key of an unknown verb, `unknown<"XXXXXX">` (Go's `%.6q`). */
+export function unknownVerbKey(verb: string): string {
+  return `unknown<${goQuote(Array.from(verb).slice(0, 6).join(""))}>`;
+}
+
+const GO_ESCAPES: Readonly<Record<string, string>> = {
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+  '"': '\\"',
+  "\\": "\\\\",
+};
+
+/** Go's `strconv.Quote`: printable characters kept, the rest escaped. */
+function goQuote(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (GO_ESCAPES[ch]) out += GO_ESCAPES[ch];
+    else if (cp < 0x80 && cp >= 0x20 && cp !== 0x7f) out += ch;
+    else if (cp >= 0x80 && /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(ch)) {
+      out += ch;
+    } else if (cp < 0x80) out += `\\x${cp.toString(16).padStart(2, "0")}`;
+    else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, "0")}`;
+    else out += `\\U${cp.toString(16).padStart(8, "0")}`;
+  }
+  return `"${out}"`;
 }

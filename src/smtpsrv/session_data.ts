@@ -75,6 +75,7 @@ export async function data(s: Session): Promise<Reply | null> {
     );
   }
   if (scan.received > s.ctx.maxReceivedHeaders) {
+    s.metrics.loopsDetected.inc();
     s.ctx.maillog.rejected(s.remote, st.mailFrom, st.rcptTo, "loop detected");
     throw new SmtpError(
       554,
@@ -82,6 +83,8 @@ export async function data(s: Session): Promise<Reply | null> {
       `Loop detected (${s.ctx.maxReceivedHeaders} hops)`,
     );
   }
+
+  s.metrics.tlsCount.inc(s.conn.tls ? "tls" : "plain");
 
   const header = encoder.encode(receivedHeader({
     ehloDomain: st.ehloDomain,

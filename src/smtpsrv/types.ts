@@ -8,6 +8,7 @@
 import type { Clock, ServerTls } from "../runtime/types.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MailLog } from "../maillog/mod.ts";
+import type { MetricsRegistry } from "../monitoring/mod.ts";
 
 /** The three socket modes (L-01), named as in logs and Received headers. */
 export type Mode = "SMTP" | "submission" | "submission+TLS";
@@ -71,4 +72,6 @@ export interface SessionContext {
   readonly maillog: MailLog;
   /** True while draining: new commands get 421 4.3.2. */
   readonly draining: () => boolean;
+  /** Where the `chasquid/smtpIn/*` metrics are counted. @default nowhere read */
+  readonly metrics?: MetricsRegistry;
 }

@@ -173,6 +173,7 @@ async function starttls(s: Session): Promise<Reply | null> {
   }
   // No await before this call: the connection pauses in this same tick.
   const pending = s.takeOutput() + "220 2.0.0 Ready to start TLS\r\n";
+  s.metrics.responseCodeCount.inc("220");
   try {
     const info = await s.conn.startTls(pending, tls, s.ctx.commandTimeoutMs);
     s.adoptTls(info.servername);
@@ -189,6 +190,7 @@ async function starttls(s: Session): Promise<Reply | null> {
 }
 
 function wrongProtocol(s: Session, arg: string, verb: string): Reply {
+  s.metrics.wrongProtoCount.inc(verb);
   s.log.info(`error: http command: ${verb} ${arg.slice(0, 40)}`);
   s.close();
   return ok(502, "5.7.0 This is an SMTP server, not a web server");
