@@ -13,7 +13,13 @@
  * deno task bench --runtime=bun        # server under Bun
  * deno task bench --bin=dist/chaski    # a compiled binary
  * deno task bench --mda=file           # deliver with testdata/hooks/mda-file.sh
+ * deno task bench --e2e                # accept and deliver: MDA and LMTP
+ * deno task bench --e2e --local=lmtp --count=5000 --conc=50 --runtime=bun
  * ```
+ *
+ * `--e2e` measures end to end instead (scripts/bench/e2e.ts): N messages
+ * accepted and delivered locally through the MDA and through a counting
+ * LMTP sink, deliveries counted exactly, one table.
  *
  * @module
  */
@@ -29,7 +35,15 @@ import {
 } from "./bench/server.ts";
 import { findTool, runSource, type Sink, startSink } from "./bench/source.ts";
 import { runProbe } from "./bench/probe.ts";
-import { quantile, renderTable, type Row, sizeLabel } from "./bench/report.ts";
+import {
+  type E2eRow,
+  quantile,
+  renderE2eTable,
+  renderTable,
+  type Row,
+  sizeLabel,
+} from "./bench/report.ts";
+import { type E2eSpec, RUN_TIMEOUT_MS, runE2e, stopLive } from "./bench/e2e.ts";
 
 const CELL_TIMEOUT_MS = 120_000;
 const DRAIN_TIMEOUT_MS = 120_000;
@@ -42,6 +56,17 @@ interface Options {
   readonly reuse: boolean;
   readonly sink: boolean;
   readonly cells: readonly Cell[];
+  /** Set with `--e2e`: the end-to-end runs instead of the matrix. */
+  readonly e2e: E2eOptions | null;
+}
+
+interface E2eOptions {
+  readonly locals: readonly ("mda" | "lmtp")[];
+  readonly mda: "file" | "null";
+  readonly lmtp: "unix" | "tcp";
+  readonly messages: number;
+  readonly concurrency: number;
+  readonly sizeBytes: number;
 }
 
 interface Cell {
@@ -68,11 +93,16 @@ function parseOptions(argv: string[]): Options {
       quick: { type: "boolean", default: false },
       runtime: { type: "string", default: "deno" },
       bin: { type: "string", default: "" },
-      mda: { type: "string", default: "true" },
+      mda: { type: "string" },
       reconnect: { type: "boolean", default: false },
       "no-sink": { type: "boolean", default: false },
-      conc: { type: "string", default: "1,10,50" },
+      conc: { type: "string" },
       sizes: { type: "string", default: "2,100" },
+      e2e: { type: "boolean", default: false },
+      local: { type: "string", default: "both" },
+      lmtp: { type: "string", default: "unix" },
+      count: { type: "string", default: "2000" },
+      size: { type: "string", default: "2" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -85,15 +115,18 @@ function parseOptions(argv: string[]): Options {
       `--runtime must be deno or bun: current value is "${values.runtime}"`,
     );
   }
-  if (values.mda !== "true" && values.mda !== "file") {
+  const e2e = values.e2e ? e2eOptions(values) : null;
+  const mda = e2e ? "true" : values.mda ?? "true";
+  if (mda !== "true" && mda !== "file") {
     throw new TypeError(
-      `--mda must be true or file: current value is "${values.mda}"`,
+      `--mda must be true or file: current value is "${mda}"`,
     );
   }
   return {
     runtime: values.runtime,
     bin: values.bin,
-    mda: values.mda,
+    mda,
+    e2e,
     reuse: !values.reconnect,
     sink: !values["no-sink"],
     cells: values.quick
@@ -103,13 +136,52 @@ function parseOptions(argv: string[]): Options {
         messages: 500,
         probeMessages: 200,
       }]
-      : matrix(numbers(values.sizes), numbers(values.conc)),
+      : matrix(numbers(values.sizes), numbers(values.conc ?? "1,10,50")),
+  };
+}
+
+function e2eOptions(values: {
+  local: string;
+  mda?: string | undefined;
+  lmtp: string;
+  count: string;
+  conc?: string | undefined;
+  size: string;
+}): E2eOptions {
+  const oneOf = <T extends string>(name: string, v: string, ok: T[]): T => {
+    if (!(ok as string[]).includes(v)) {
+      throw new TypeError(
+        `--${name} must be ${ok.join(" or ")}: current value is "${v}"`,
+      );
+    }
+    return v as T;
+  };
+  const one = (name: string, v: string): number => {
+    const n = numbers(v);
+    if (n.length !== 1) {
+      throw new TypeError(
+        `--${name} takes one number: current value is "${v}"`,
+      );
+    }
+    return n[0]!;
+  };
+  const local = oneOf("local", values.local, ["mda", "lmtp", "both"]);
+  return {
+    locals: local === "both" ? ["mda", "lmtp"] : [local],
+    mda: oneOf("mda", values.mda ?? "file", ["file", "null"]),
+    lmtp: oneOf("lmtp", values.lmtp, ["unix", "tcp"]),
+    messages: one("count", values.count),
+    concurrency: one("conc", values.conc ?? "10"),
+    sizeBytes: one("size", values.size) * 1024,
   };
 }
 
 const USAGE =
   `usage: deno task bench [--quick] [--runtime=deno|bun] [--bin=PATH]
        [--mda=true|file] [--reconnect] [--no-sink] [--conc=1,10,50] [--sizes=2,100]
+       deno task bench --e2e [--local=mda|lmtp|both] [--mda=file|null]
+       [--lmtp=unix|tcp] [--count=2000] [--conc=10] [--size=2 (KiB)]
+       [--runtime=deno|bun] [--bin=PATH] [--reconnect]
 `;
 
 function numbers(list: string): number[] {
@@ -273,8 +345,70 @@ function header(b: Bench): string {
   ].join("\n");
 }
 
+/** `--e2e`: one run per local method, each with its own server. */
+async function mainE2e(opts: Options, e: E2eOptions): Promise<void> {
+  const source = findTool("smtp-source");
+  const onSignal = () => void stopLive().finally(() => process.exit(130));
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const rows: E2eRow[] = [];
+  try {
+    for (const local of e.locals) {
+      const spec: E2eSpec = {
+        runtime: opts.runtime,
+        bin: opts.bin,
+        local,
+        mda: e.mda,
+        lmtp: e.lmtp,
+        messages: e.messages,
+        concurrency: e.concurrency,
+        sizeBytes: e.sizeBytes,
+        reuse: opts.reuse,
+        source,
+        clkTck: clockTicks(),
+      };
+      process.stderr.write(
+        `bench --e2e: ${opts.bin || opts.runtime}, local ${local}, ` +
+          `${e.messages} × ${
+            sizeLabel(e.sizeBytes)
+          } at c=${e.concurrency}...\n`,
+      );
+      try {
+        rows.push(await runE2e(spec));
+      } catch (err) {
+        process.stderr.write(
+          `bench --e2e: ${local}: ${
+            err instanceof Error ? err.message : err
+          }\n`,
+        );
+        process.exitCode = 1;
+      }
+    }
+    const server = opts.bin ? opts.bin : `${opts.runtime} src/main.ts`;
+    const mda = e.mda === "file"
+      ? "testdata/hooks/mda-file.sh"
+      : "sh -c 'cat > /dev/null'";
+    process.stdout.write(
+      [
+        `# chaski bench --e2e: ${server}`,
+        `load: ${source ?? "built-in client (smtp-source not found)"}` +
+        `${source && opts.reuse ? " -d" : ""}; MDA: ${mda}; ` +
+        `LMTP: counting sink over ${e.lmtp}; each run killed after ` +
+        `${RUN_TIMEOUT_MS / 1000} s; ${availableParallelism()} CPUs`,
+        "",
+        renderE2eTable(rows),
+      ].join("\n"),
+    );
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await stopLive();
+  }
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.e2e) return await mainE2e(opts, opts.e2e);
   const source = findTool("smtp-source");
   const sinkTool = opts.sink && source ? findTool("smtp-sink") : null;
   const chaski = await startChaski(

@@ -36,9 +36,23 @@ export interface ChaskiOptions {
   readonly runtime: "deno" | "bun";
   /** A compiled binary to run instead of the source. @default "" */
   readonly bin?: string;
-  /** `true` delivers to /bin/true; `file` uses testdata/hooks/mda-file.sh. */
-  readonly mda: "true" | "file";
+  /**
+   * `true` delivers to /bin/true (stdin not read); `file` uses
+   * testdata/hooks/mda-file.sh (one file per delivery under
+   * {@linkcode Chaski.mailDir}); `null` is `sh -c` reading stdin to
+   * /dev/null and appending one byte per delivery to
+   * {@linkcode Chaski.nullCounter}.
+   */
+  readonly mda: MdaKind;
+  /** Deliver local mail over LMTP to this address instead of the MDA. */
+  readonly lmtpAddress?: string;
 }
+
+/** The MDAs the bench can configure. */
+export type MdaKind = "true" | "file" | "null";
+
+/** The null MDA's shell command; it runs in the config dir. */
+const NULL_MDA = "cat > /dev/null && printf x >> ../mail/delivered";
 
 /** A running server under test. */
 export interface Chaski {
@@ -46,6 +60,10 @@ export interface Chaski {
   readonly smtpPort: number;
   /** What ran, for the table (`deno`, `bun` or the binary's name). */
   readonly label: string;
+  /** Where the `file` MDA writes: one directory per recipient. */
+  readonly mailDir: string;
+  /** The `null` MDA's counter file: one byte per delivery. */
+  readonly nullCounter: string;
   /** Messages still in the queue (the `messages` table). */
   queueLength(): number;
   /** The process's stderr so far (bounded). */
@@ -59,7 +77,7 @@ export async function startChaski(opts: ChaskiOptions): Promise<Chaski> {
   const dir = mkdtempSync(join(tmpdir(), "chaski-bench-"));
   try {
     const configDir = join(dir, "config");
-    writeConfig(configDir, opts.mda);
+    writeConfig(configDir, opts);
     await addUser(join(dir, "data"));
     const [cmd, ...args] = command(opts);
     const child = spawn(cmd!, [
@@ -92,7 +110,7 @@ function command(opts: ChaskiOptions): string[] {
   ];
 }
 
-function writeConfig(configDir: string, mda: "true" | "file"): void {
+function writeConfig(configDir: string, opts: ChaskiOptions): void {
   mkdirSync(join(configDir, "domains", "bench.test"), { recursive: true });
   mkdirSync(join(configDir, "../mail"), { recursive: true });
   cpSync(
@@ -100,8 +118,10 @@ function writeConfig(configDir: string, mda: "true" | "file"): void {
     join(configDir, "certs/mx.a.test"),
     { recursive: true },
   );
-  const agent = mda === "file"
+  const agent = opts.mda === "file"
     ? [join(ROOT, "testdata/hooks/mda-file.sh"), ["%to%"]]
+    : opts.mda === "null"
+    ? ["/bin/sh", ["-c", NULL_MDA]]
     : ["/bin/true", []];
   writeFileSync(
     join(configDir, "chaski.yaml"),
@@ -117,6 +137,9 @@ function writeConfig(configDir: string, mda: "true" | "file"): void {
       "max_connections: 1000",
       "max_connections_per_ip: 1000",
       "max_queue_items: 1000000",
+      ...(opts.lmtpAddress
+        ? [`lmtp_address: ${JSON.stringify(opts.lmtpAddress)}`]
+        : []),
     ].join("\n") + "\n",
   );
 }
@@ -181,6 +204,8 @@ function makeChaski(
     pid: child.pid!,
     smtpPort,
     label: opts.bin ? `bin:${opts.bin.split("/").pop()}` : opts.runtime,
+    mailDir: join(dir, "mail"),
+    nullCounter: join(dir, "mail/delivered"),
     stderr,
     queueLength() {
       db ??= new DatabaseSync(join(dir, "data/chaski.db"), { readOnly: true });
@@ -209,6 +234,8 @@ function makeChaski(
 /** CPU time (user + system, own process only) and peak RSS of a process. */
 export interface ProcStats {
   readonly cpuMs: number;
+  /** CPU of the children the process has waited for (cutime + cstime). */
+  readonly childCpuMs: number;
   /** VmHWM: the peak resident set since the process started. */
   readonly peakRssKiB: number;
 }
@@ -219,10 +246,12 @@ export function procStats(pid: number, clkTck: number): ProcStats {
   // Fields after the parenthesised command name; utime and stime are 14, 15.
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(f[11]) + Number(f[12]);
+  const childTicks = Number(f[13]) + Number(f[14]);
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
   return {
     cpuMs: (ticks * 1000) / clkTck,
+    childCpuMs: (childTicks * 1000) / clkTck,
     peakRssKiB: hwm ? Number(hwm[1]) : 0,
   };
 }
