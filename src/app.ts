@@ -20,6 +20,7 @@ import { SmtpServer } from "./smtpsrv/server.ts";
 import type { Mode } from "./smtpsrv/types.ts";
 import { buildCouriers, ServerState } from "./app_parts.ts";
 import { openMailLogSink } from "./maillog/sinks.ts";
+import { MetricsRegistry } from "./monitoring/mod.ts";
 
 /** Options for `createApp`. */
 export interface AppOptions {
@@ -54,6 +55,8 @@ export interface App {
   /** The queue, for tests and tools. */
   readonly queue: Queue;
   readonly db: Kysely<Database>;
+  /** The server's metrics (§22), for `/metrics` and `/debug/vars`. */
+  readonly metrics: MetricsRegistry;
 }
 
 const MODES: {
@@ -79,6 +82,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     hostname: rt.process.hostname(),
   });
   for (const w of warnings) log.warn(w);
+  const metrics = new MetricsRegistry();
   if (opts.chdir ?? true) rt.files.chdir(config.config_dir);
 
   const maillog = new MailLog(
@@ -102,6 +106,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       users,
       log,
       allowNoCerts: opts.allowNoCerts ?? false,
+      metrics,
     });
   } catch (err) {
     await db.destroy();
@@ -110,7 +115,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   const queue = new Queue({
     store: createQueueStore(db),
-    couriers: buildCouriers(rt, config, log),
+    couriers: buildCouriers(rt, config, log, { metrics }),
     localDomains: () => state.domains,
     expand: (rcpt) => state.aliases.resolve(rcpt),
     clock: rt.clock,
@@ -119,6 +124,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     maxItems: config.max_queue_items,
     owner: `${rt.process.hostname()}:${config.data_dir}`,
     giveUpAfterMs: config.give_up_send_after,
+    metrics,
   });
   queue.start();
 
@@ -148,6 +154,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       clock: rt.clock,
       log: log.child({ component: "smtp" }),
       maillog,
+      metrics,
     },
   });
   for (const { key, mode } of MODES) {
@@ -209,6 +216,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     done,
     queue,
     db,
+    metrics,
   };
 }
 

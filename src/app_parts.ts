@@ -17,6 +17,7 @@ import { LmtpCourier } from "./courier/lmtp.ts";
 import { PipeCourier } from "./courier/pipe.ts";
 import { SmtpCourier } from "./courier/smtp.ts";
 import type { Couriers } from "./queue/mod.ts";
+import type { MetricsRegistry } from "./monitoring/mod.ts";
 
 const HOOK_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -38,6 +39,7 @@ export class ServerState {
     users: UserDB,
     log: Logger,
     allowNoCerts: boolean,
+    metrics: MetricsRegistry | undefined,
   ) {
     this.#rt = rt;
     this.#config = config;
@@ -58,6 +60,7 @@ export class ServerState {
       hookEnv: hookEnv(rt),
       userExists: (addr) => users.exists(addr),
       isLocal: (d) => this.domains.has(d),
+      ...(metrics ? { metrics } : {}),
     });
   }
 
@@ -68,7 +71,12 @@ export class ServerState {
   static async load(
     rt: Runtime,
     config: Config,
-    deps: { users: UserDB; log: Logger; allowNoCerts: boolean },
+    deps: {
+      users: UserDB;
+      log: Logger;
+      allowNoCerts: boolean;
+      metrics?: MetricsRegistry;
+    },
   ): Promise<ServerState> {
     const st = new ServerState(
       rt,
@@ -76,6 +84,7 @@ export class ServerState {
       deps.users,
       deps.log,
       deps.allowNoCerts,
+      deps.metrics,
     );
     st.#swap(await st.#scan());
     await st.syncUsers();
@@ -167,6 +176,7 @@ export function buildCouriers(
   rt: Runtime,
   config: Config,
   log: Logger,
+  opts: { metrics?: MetricsRegistry } = {},
 ): Couriers {
   const local = config.lmtp_address
     ? new LmtpCourier({
@@ -194,6 +204,7 @@ export function buildCouriers(
       port: config.outgoing_smtp_port,
       clock: rt.clock,
       log: log.child({ component: "smtp-out" }),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
     }),
     pipe: new PipeCourier({
       spawner: rt.spawner,
