@@ -12,6 +12,7 @@ import type { Runtime } from "../runtime/types.ts";
 import { serveCommand } from "./serve.ts";
 import { userCommand } from "./user.ts";
 import { configCommand } from "./config_cmd.ts";
+import { denoFlagsCommand } from "./deno_flags.ts";
 import { tryCommand } from "./try.ts";
 import { CliError, type CliIO, normalizeArgs } from "./common.ts";
 
@@ -27,6 +28,7 @@ Commands:
   try       Run a ready-to-use test server on loopback ports
   user      Manage users: add, remove, list, check
   config    print | check the effective configuration
+  deno-flags  Print the "deno run" permission flags serve needs
   version   Print the version
 
 chasquid-util spellings also work: user-add, user-remove, authenticate,
@@ -44,6 +46,7 @@ const COMMANDS: Record<string, Command> = {
   authenticate: (rt, io, a) => userCommand(rt, io, ["check", ...a]),
   "check-userdb": (rt, io, a) => userCommand(rt, io, ["count", ...a]),
   config: configCommand,
+  "deno-flags": denoFlagsCommand,
   "print-config": (rt, io, a) => configCommand(rt, io, ["print", ...a]),
   version: (rt, io) => {
     io.out(

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -103,13 +103,40 @@ export interface TestServer {
   readonly exited: Promise<number | null>;
 }
 
-/** How to run chaski: the compiled binary, or the source under this runtime. */
-export function chaskiCommand(): string[] {
+/**
+ * How to run chaski: the compiled binary, or the source under this runtime.
+ * With `CHASKI_DENO_FLAGS=1` under Deno, a server for `serve` (the config
+ * dir and CLI arguments given) runs with only the permissions
+ * `chaski deno-flags` prints for that config instead of `-A`.
+ */
+export function chaskiCommand(
+  serve?: { configDir: string; args: readonly string[] },
+): string[] {
   const bin = process.env.CHASKI_BIN;
   if (bin) return [bin];
   const main = join(ROOT, "src/main.ts");
   if ("Bun" in globalThis) return [process.execPath, main];
+  if (serve && process.env.CHASKI_DENO_FLAGS === "1") {
+    return [process.execPath, "run", ...denoFlags(serve), main];
+  }
   return [process.execPath, "run", "-A", main];
+}
+
+function denoFlags(
+  serve: { configDir: string; args: readonly string[] },
+): string[] {
+  const main = join(ROOT, "src/main.ts");
+  const r = spawnSync(process.execPath, [
+    "run",
+    "-A",
+    main,
+    "deno-flags",
+    "--config-dir",
+    serve.configDir,
+    ...serve.args,
+  ], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`chaski deno-flags: ${r.stderr}`);
+  return r.stdout.split("\n").filter((l) => l !== "");
 }
 
 /** Starts a server and waits until every listener is bound. */
@@ -120,7 +147,7 @@ export async function startServer(
   const configDir = join(dir, "config");
   if (!opts.keepDir) await prepareDir(dir, configDir, opts);
 
-  const [cmd, ...pre] = chaskiCommand();
+  const [cmd, ...pre] = chaskiCommand({ configDir, args: opts.args ?? [] });
   const child = spawn(cmd!, [
     ...pre,
     "serve",
