@@ -243,12 +243,19 @@ export function pipeArgv(command: string): string[] {
 
 /**
  * The `aliases-resolve` listing (AL-12): one `(type)  address` line per
- * recipient, sorted by type (stable), via servers not shown.
+ * recipient, sorted by type (stable). Via servers are shown as
+ * `(forward)  a@b via s1/s2` only with `opts.via` (chasquid never shows them).
  * @example formatRecipients([{ type: "pipe", address: "cmd", via: [] }]) === "(pipe)  cmd\n"
  */
-export function formatRecipients(rcpts: readonly Recipient[]): string {
+export function formatRecipients(
+  rcpts: readonly Recipient[],
+  opts: { readonly via?: boolean } = {},
+): string {
   return [...rcpts]
     .sort((a, b) => a.type < b.type ? -1 : a.type > b.type ? 1 : 0)
-    .map((r) => `(${r.type})  ${r.address}\n`)
+    .map((r) => {
+      const via = opts.via && r.via.length > 0 ? ` via ${r.via.join("/")}` : "";
+      return `(${r.type})  ${r.address}${via}\n`;
+    })
     .join("");
 }

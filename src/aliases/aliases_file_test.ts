@@ -175,4 +175,16 @@ describe("formatRecipients()", () => {
       "(email)  b@d\n(email)  a@d\n(forward)  c@r\n(pipe)  /bin/x a\n",
     );
   });
+
+  it("shows a forward's servers when asked", () => {
+    const got = formatRecipients([
+      { type: "forward", address: "c@r", via: ["mx1", "mx2"] },
+      { type: "forward", address: "d@r", via: [] },
+      em("a@d"),
+    ], { via: true });
+    assert.equal(
+      got,
+      "(email)  a@d\n(forward)  c@r via mx1/mx2\n(forward)  d@r\n",
+    );
+  });
 });
