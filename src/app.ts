@@ -18,7 +18,7 @@ import { KyselyUserStore, UserDB } from "./userdb/mod.ts";
 import { createQueueStore, Queue } from "./queue/mod.ts";
 import { SmtpServer } from "./smtpsrv/server.ts";
 import type { Mode } from "./smtpsrv/types.ts";
-import { buildCouriers, ServerState } from "./app_parts.ts";
+import { buildCouriers, ServerState, startLocalRpc } from "./app_parts.ts";
 import { openMailLogSink } from "./maillog/sinks.ts";
 import { MetricsRegistry } from "./monitoring/mod.ts";
 
@@ -166,6 +166,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       maillog.listening(formatAddr(bound.host, bound.port));
     }
   }
+  const rpc = await startLocalRpc(rt, config, { state, log });
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -182,6 +183,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       log.info("shutting down");
       reloadTimer.cancel();
       for (const u of unsubscribe) u();
+      await rpc.close();
       await server.shutdown(config.shutdown_timeout);
       await queue.stop();
       await db.destroy();

@@ -18,6 +18,12 @@ import { PipeCourier } from "./courier/pipe.ts";
 import { SmtpCourier } from "./courier/smtp.ts";
 import type { Couriers } from "./queue/mod.ts";
 import type { MetricsRegistry } from "./monitoring/mod.ts";
+import {
+  ALIAS_RESOLVE,
+  aliasResolveHandler,
+  RpcServer,
+  SOCKET_NAME,
+} from "./localrpc/mod.ts";
 
 const HOOK_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -211,5 +217,42 @@ export function buildCouriers(
       cwd: config.config_dir,
       path: HOOK_PATH,
     }),
+  };
+}
+
+/**
+ * Starts the local RPC server at `<data_dir>/localrpc-v1` (RPC-01). A
+ * failure is logged, not fatal: mail matters more than the CLI's view of it.
+ * The returned `close` also removes the socket file.
+ */
+export async function startLocalRpc(
+  rt: Runtime,
+  config: Config,
+  deps: { state: ServerState; log: Logger },
+): Promise<{ close(): Promise<void> }> {
+  const path = `${config.data_dir}/${SOCKET_NAME}`;
+  const log = deps.log.child({ component: "localrpc" });
+  const rpc = new RpcServer({
+    net: rt.net,
+    path,
+    handlers: {
+      [ALIAS_RESOLVE]: aliasResolveHandler((a) =>
+        deps.state.aliases.resolve(a)
+      ),
+    },
+    log,
+    clock: rt.clock,
+  });
+  try {
+    await rpc.start();
+  } catch (err) {
+    log.error(`local RPC not available at ${path}`, { error: err });
+    return { close: () => Promise.resolve() };
+  }
+  return {
+    async close() {
+      await rpc.close();
+      await rt.files.remove(path).catch(() => {});
+    },
   };
 }
