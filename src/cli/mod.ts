@@ -3,7 +3,8 @@
  * subcommand, chasquid's own spelling (`chaski --config_dir=DIR`,
  * `-config_dir DIR`) also serves. chasquid-util's subcommand names work
  * too (`user-add`, `user-remove`, `authenticate`, `check-userdb`,
- * `print-config`). Errors print one line and exit non-zero.
+ * `print-config`, `aliases-resolve`). Errors print one line and exit
+ * non-zero.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { userCommand } from "./user.ts";
 import { configCommand } from "./config_cmd.ts";
 import { denoFlagsCommand } from "./deno_flags.ts";
 import { tryCommand } from "./try.ts";
+import { aliasesCommand } from "./aliases.ts";
 import { CliError, type CliIO, normalizeArgs } from "./common.ts";
 
 export { CliError, type CliIO } from "./common.ts";
@@ -28,11 +30,12 @@ Commands:
   try       Run a ready-to-use test server on loopback ports
   user      Manage users: add, remove, list, check
   config    print | check the effective configuration
+  aliases   resolve ADDR: how the running server resolves an address
   deno-flags  Print the "deno run" permission flags serve needs
   version   Print the version
 
 chasquid-util spellings also work: user-add, user-remove, authenticate,
-check-userdb, print-config. Run "chaski <command> --help" for details.
+check-userdb, print-config, aliases-resolve. Run "chaski <command> --help" for details.
 `;
 
 type Command = (rt: Runtime, io: CliIO, args: string[]) => Promise<number>;
@@ -46,6 +49,8 @@ const COMMANDS: Record<string, Command> = {
   authenticate: (rt, io, a) => userCommand(rt, io, ["check", ...a]),
   "check-userdb": (rt, io, a) => userCommand(rt, io, ["count", ...a]),
   config: configCommand,
+  aliases: aliasesCommand,
+  "aliases-resolve": (rt, io, a) => aliasesCommand(rt, io, ["resolve", ...a]),
   "deno-flags": denoFlagsCommand,
   "print-config": (rt, io, a) => configCommand(rt, io, ["print", ...a]),
   version: (rt, io) => {
