@@ -72,7 +72,7 @@ export async function runCli(
       out: (t) => rt.process.writeStdout(t),
       err: (t) => rt.process.writeStderr(t),
     };
-  const args = normalizeArgs(argv);
+  const args = commandFirst(normalizeArgs(argv), Object.keys(COMMANDS));
   const first = args[0];
   try {
     if (first === undefined || first.startsWith("-")) {
@@ -95,6 +95,30 @@ export async function runCli(
     out.err(`chaski: ${oneLine(err)}\n`);
     return err instanceof CliError ? err.exitCode : 1;
   }
+}
+
+/** Options that take a separate value (`--config-dir DIR`). */
+const VALUE_OPTIONS = new Set(["--config-dir", "--config-overrides", "-v"]);
+
+/**
+ * chasquid-util puts global options before the command
+ * (`-C=DIR aliases-resolve ADDR`): move a known command that follows
+ * leading options to the front. Without one, the arguments are left as
+ * they are (chasquid's `chaski --config_dir=DIR` serves).
+ */
+export function commandFirst(
+  args: readonly string[],
+  commands: readonly string[],
+): string[] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith("-")) {
+      if (i === 0 || !commands.includes(a)) return [...args];
+      return [a, ...args.slice(0, i), ...args.slice(i + 1)];
+    }
+    if (VALUE_OPTIONS.has(a)) i++;
+  }
+  return [...args];
 }
 
 function oneLine(err: unknown): string {
