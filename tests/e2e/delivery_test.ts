@@ -10,10 +10,12 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  queueId,
   ROOT,
   sendMail,
   startServer,
   type TestServer,
+  waitLog,
 } from "../harness/server.ts";
 
 /** A testdata message with its LF line endings turned into CRLF. */
@@ -27,29 +29,6 @@ function splitReceived(m: string): { received: string; rest: string } {
   assert.match(m, /^Received: /);
   const end = m.search(/\r\n(?![\t ])/);
   return { received: m.slice(0, end + 2), rest: m.slice(end + 2) };
-}
-
-/** Waits for a mail log line matching `re`; returns the whole log. */
-async function waitLog(
-  srv: TestServer,
-  re: RegExp,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const log = srv.mailLog();
-    if (re.test(log)) return log;
-    if (Date.now() > deadline) {
-      throw new Error(`no mail log line matching ${re}; log:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function queueId(reply: string): string {
-  const m = /^250 2\.0\.0 .*queued as (\S+)/.exec(reply);
-  assert.ok(m, `no queue id in ${JSON.stringify(reply)}`);
-  return m[1]!;
 }
 
 const DATE = String.raw`\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}`;

@@ -10,24 +10,13 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { sendMail, startServer, type TestServer } from "../harness/server.ts";
-
-/** Waits for a mail log line matching `re`; returns the whole log. */
-async function waitLog(
-  srv: TestServer,
-  re: RegExp,
-  timeoutMs = 15_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const log = srv.mailLog();
-    if (re.test(log)) return log;
-    if (Date.now() > deadline) {
-      throw new Error(`no mail log line matching ${re}; log:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import {
+  queueId,
+  sendMail,
+  startServer,
+  type TestServer,
+  waitLog,
+} from "../harness/server.ts";
 
 /** Every delivered message, by mailbox. */
 function allMail(srv: TestServer): Record<string, number> {
@@ -36,12 +25,6 @@ function allMail(srv: TestServer): Record<string, number> {
     out[box] = srv.mailbox(box).length;
   }
   return out;
-}
-
-function queueId(reply: string): string {
-  const m = /^250 2\.0\.0 .*queued as (\S+)/.exec(reply);
-  assert.ok(m, `no queue id in ${JSON.stringify(reply)}`);
-  return m[1]!;
 }
 
 /** How many DSNs the process log says were queued. */

@@ -13,7 +13,13 @@ import {
   type SinkMessage,
   startLmtpSink,
 } from "../harness/lmtp_sink.ts";
-import { sendMail, startServer, type TestServer } from "../harness/server.ts";
+import {
+  queueId,
+  sendMail,
+  startServer,
+  type TestServer,
+  waitLog,
+} from "../harness/server.ts";
 
 const AUTH = { user: "user@a.test", password: "secret" };
 const USERS = {
@@ -56,20 +62,6 @@ async function sinkMessage(
     },
   );
   return found!;
-}
-
-async function waitLog(srv: TestServer, re: RegExp): Promise<string> {
-  await waitFor(
-    () => `${re} in mail log:\n${srv.mailLog()}`,
-    () => re.test(srv.mailLog()),
-  );
-  return srv.mailLog();
-}
-
-function queueId(reply: string): string {
-  const m = /^250 2\.0\.0 .*queued as (\S+)/.exec(reply);
-  assert.ok(m, `no queue id in ${JSON.stringify(reply)}`);
-  return m[1]!;
 }
 
 function dsnQueued(srv: TestServer): number {

@@ -9,7 +9,13 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { dnsmasqMissing, startDns, type TestDns } from "../harness/dnsmasq.ts";
-import { sendMail, startServer, type TestServer } from "../harness/server.ts";
+import {
+  queueId,
+  sendMail,
+  startServer,
+  type TestServer,
+  waitLog,
+} from "../harness/server.ts";
 
 const skip = dnsmasqMissing() ?? false;
 
@@ -43,29 +49,6 @@ function submit(a: TestServer, to: string[], data: string): Promise<string> {
     to,
     data,
   });
-}
-
-/** Waits for a mail log line matching `re`; returns the whole log. */
-async function waitLog(
-  srv: TestServer,
-  re: RegExp,
-  timeoutMs = 20_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const log = srv.mailLog();
-    if (re.test(log)) return log;
-    if (Date.now() > deadline) {
-      throw new Error(`no mail log line matching ${re}; log:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function queueId(reply: string): string {
-  const m = /^250 2\.0\.0 .*queued as (\S+)/.exec(reply);
-  assert.ok(m, `no queue id in ${JSON.stringify(reply)}`);
-  return m[1]!;
 }
 
 /** A free TCP port on loopback, at the time of asking. */

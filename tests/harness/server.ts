@@ -626,3 +626,36 @@ export class RawConn {
     this.#sock.destroy();
   }
 }
+
+/** Waits (bounded) until `read()` matches `re`; returns the text it matched. */
+export async function waitText(
+  read: () => string,
+  re: RegExp,
+  timeoutMs = 20_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = read();
+    if (re.test(text)) return text;
+    if (Date.now() > deadline) {
+      throw new Error(`no line matching ${re}; text:\n${text}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits for a mail log line matching `re`; returns the whole mail log. */
+export function waitLog(
+  srv: TestServer,
+  re: RegExp,
+  timeoutMs = 20_000,
+): Promise<string> {
+  return waitText(() => srv.mailLog(), re, timeoutMs);
+}
+
+/** The queue id of a `250 2.0.0 … queued as <id>` reply. */
+export function queueId(reply: string): string {
+  const m = /^250 2\.0\.0 .*queued as (\S+)/.exec(reply);
+  if (!m) throw new Error(`no queue id in ${JSON.stringify(reply)}`);
+  return m[1]!;
+}

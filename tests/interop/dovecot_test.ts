@@ -8,66 +8,12 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import * as net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
 import { sendMail, startServer, type TestServer } from "../harness/server.ts";
-
-const DOVECOT = "/usr/sbin/dovecot";
-const SKIP = !existsSync(DOVECOT)
-  ? "dovecot not installed (apt-get install dovecot-core dovecot-lmtpd)"
-  : process.getuid?.() !== 0
-  ? "needs root to run Dovecot with a nobody mail uid"
-  : false;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function config(dir: string, port: number): string {
-  return `base_dir = ${dir}/run
-state_dir = ${dir}/state
-log_path = ${dir}/dovecot.log
-protocols = lmtp
-ssl = no
-listen = 127.0.0.1
-first_valid_uid = 1
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = ${dir}/users
-}
-userdb {
-  driver = passwd-file
-  args = ${dir}/users
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = ${port}
-  }
-  unix_listener lmtp {
-    path = ${dir}/lmtp.sock
-    mode = 0666
-  }
-}
-`;
-}
-
-/** The messages in a Dovecot user's `Maildir/new`, as stored (LF). */
-function maildir(dir: string, user: string): string[] {
-  const nd = join(dir, "mail", user, "Maildir", "new");
-  if (!existsSync(nd)) return [];
-  return readdirSync(nd).sort().map((f) => readFileSync(join(nd, f), "latin1"));
-}
+import {
+  dovecotSkip,
+  startDovecot,
+  type TestDovecot,
+} from "../harness/dovecot.ts";
 
 async function waitFor(
   what: () => string,
@@ -81,50 +27,25 @@ async function waitFor(
   }
 }
 
-describe("chaski with Dovecot LMTP", { skip: SKIP }, () => {
-  let dir = "";
-  let dovecot: ChildProcess | undefined;
+describe("chaski with Dovecot LMTP", { skip: dovecotSkip() }, () => {
+  let dc: TestDovecot | undefined;
   let srv: TestServer | undefined;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "chaski-dovecot-e2e-"));
-    await chmod(dir, 0o755);
-    await mkdir(join(dir, "mail"), { mode: 0o777 });
-    await chmod(join(dir, "mail"), 0o777);
-    const line = (u: string) =>
-      `${u}::65534:65534::${join(dir, "mail", u)}::\n`;
-    await writeFile(
-      join(dir, "users"),
-      line("alice@a.test") + line("user@a.test"),
-    );
-    const port = await freePort();
-    await writeFile(join(dir, "dovecot.conf"), config(dir, port));
-    dovecot = spawn(DOVECOT, ["-F", "-c", join(dir, "dovecot.conf")], {
-      stdio: "ignore",
-    });
-    await waitFor(
-      () => "Dovecot did not start",
-      () => existsSync(join(dir, "lmtp.sock")),
-      10_000,
-    );
+    dc = await startDovecot(["alice@a.test", "user@a.test"]);
     srv = await startServer({
       users: {
         "user@a.test": "secret",
         "alice@a.test": null,
         "ghost@a.test": null,
       },
-      yaml: `lmtp_address: "127.0.0.1:${port}"`,
+      yaml: `lmtp_address: "127.0.0.1:${dc.port}"`,
     });
   });
 
   after(async () => {
     await srv?.close();
-    if (dovecot && dovecot.exitCode === null) {
-      const gone = new Promise((r) => dovecot!.once("exit", r));
-      dovecot.kill("SIGTERM");
-      await gone;
-    }
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await dc?.stop();
   });
 
   it("stores the message in the user's maildir; an unknown user fails permanently", async () => {
@@ -139,16 +60,13 @@ describe("chaski with Dovecot LMTP", { skip: SKIP }, () => {
     });
     const id = /queued as (\S+)/.exec(reply)?.[1];
     assert.ok(id, reply);
-    const dovecotLog = () =>
-      existsSync(join(dir, "dovecot.log"))
-        ? readFileSync(join(dir, "dovecot.log"), "utf8")
-        : "";
+    const d = dc!;
 
     await waitFor(
-      () => `alice's maildir; mail log:\n${s.mailLog()}\n${dovecotLog()}`,
-      () => maildir(dir, "alice@a.test").length === 1,
+      () => `alice's maildir; mail log:\n${s.mailLog()}\n${d.log()}`,
+      () => d.maildir("alice@a.test").length === 1,
     );
-    const got = maildir(dir, "alice@a.test")[0]!;
+    const got = d.maildir("alice@a.test")[0]!;
     assert.match(got, /^Return-Path: <user@a\.test>\n/);
     assert.match(got, /\nReceived: /);
     assert.ok(
@@ -173,9 +91,9 @@ describe("chaski with Dovecot LMTP", { skip: SKIP }, () => {
 
     await waitFor(
       () => `the DSN in user's maildir; mail log:\n${s.mailLog()}`,
-      () => maildir(dir, "user@a.test").length === 1,
+      () => d.maildir("user@a.test").length === 1,
     );
-    const dsn = maildir(dir, "user@a.test")[0]!;
+    const dsn = d.maildir("user@a.test")[0]!;
     assert.match(dsn, /^Return-Path: <>\n/);
     assert.match(dsn, /^Final-Recipient: utf-8; ghost@a\.test$/m);
     assert.match(dsn, /^Action: failed$/m);

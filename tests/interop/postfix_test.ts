@@ -13,7 +13,13 @@ import {
   startPostfix,
   type TestPostfix,
 } from "../harness/postfix.ts";
-import { sendMail, startServer, type TestServer } from "../harness/server.ts";
+import {
+  queueId,
+  sendMail,
+  startServer,
+  type TestServer,
+  waitText,
+} from "../harness/server.ts";
 
 /** Starts and stops one instance to see whether Postfix can run here. */
 async function postfixCannotStart(): Promise<string | null> {
@@ -38,29 +44,6 @@ const RECORDS = {
   "pf.test": { MX: [{ exchange: "mx.pf.test", priority: 10 }] },
   "mx.pf.test": { A: ["127.0.0.1"] },
 };
-
-/** Waits for a log line matching `re` from `log()`; returns the log. */
-async function waitLog(
-  log: () => string,
-  re: RegExp,
-  timeoutMs = 20_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = log();
-    if (re.test(text)) return text;
-    if (Date.now() > deadline) {
-      throw new Error(`no log line matching ${re}; log:\n${text}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function queueId(reply: string): string {
-  const m = /^250 2\.0\.0 .*queued as (\S+)/.exec(reply);
-  assert.ok(m, `no queue id in ${JSON.stringify(reply)}`);
-  return m[1]!;
-}
 
 describe("chaski delivers to Postfix", { skip }, () => {
   let dns: TestDns;
@@ -105,11 +88,11 @@ describe("chaski delivers to Postfix", { skip }, () => {
     assert.match(got!, /by mx\.a\.test \(chaski\) with ESMTPSA/);
     // Maildir stores LF line endings; the body and the dot line survive.
     assert.ok(got!.endsWith("\n\nhello Postfix\n.dot line\n"), got!);
-    await waitLog(
+    await waitText(
       () => srv.mailLog(),
       new RegExp(`${id} from=alice@a\\.test to=carl@pf\\.test sent`),
     );
-    await waitLog(pf.log, /status=sent \(delivered to maildir\)/);
+    await waitText(pf.log, /status=sent \(delivered to maildir\)/);
   });
 
   it("fails permanently for a user Postfix does not know", async () => {
@@ -122,7 +105,7 @@ describe("chaski delivers to Postfix", { skip }, () => {
         data: "Subject: to nobody\r\n\r\nx\r\n",
       }),
     );
-    const log = await waitLog(
+    const log = await waitText(
       () => srv.mailLog(),
       new RegExp(`${id} from=\\S+ all done`),
     );
@@ -176,11 +159,11 @@ describe("Postfix relays to chaski", { skip }, () => {
       /^Received: from mx\.pf\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.a\.test \(chaski\) with ESMTPS\r\n/,
     );
     assert.match(got!, /by mx\.pf\.test \(Postfix/);
-    await waitLog(
+    await waitText(
       () => srv.mailLog(),
       /from=x@pf\.test to=user@a\.test sent/,
     );
-    await waitLog(
+    await waitText(
       pf.log,
       /to=<user@a\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=sent/,
     );
