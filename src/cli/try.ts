@@ -149,7 +149,10 @@ async function ensureUser(
   if (await users.exists(USER) && await rt.files.stat(pwFile)) {
     return (await rt.files.readText(pwFile)).trim();
   }
-  const password = randomBytes(9).toString("base64url");
+  // Letters and digits only: a leading "-" would read as an option in the
+  // printed swaks and msmtp command lines.
+  const password = randomBytes(15).toString("base64").replace(/[+/=]/g, "")
+    .slice(0, 16);
   if (await users.exists(USER)) await users.remove(USER);
   await users.add(USER, { password });
   await rt.files.writeAtomic(pwFile, `${password}\n`, 0o600);
