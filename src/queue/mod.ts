@@ -30,7 +30,6 @@
  * @module
  */
 
-import { randomBytes } from "node:crypto";
 import { SmtpError } from "../smtp/errors.ts";
 import type { Clock } from "../runtime/types.ts";
 import type { Logger } from "../log/mod.ts";
@@ -43,40 +42,14 @@ import type {
   StoredRecipient,
 } from "./types.ts";
 import { buildDsn, type DsnRecipient, reportingDomain } from "./dsn.ts";
-import {
-  type Couriers,
-  declareDeliveryMetrics,
-  deliverRound,
-  Limiter,
-} from "./delivery.ts";
-import { type Counter, MetricsRegistry } from "../monitoring/mod.ts";
-
-/** The queue's metrics (Q-13), declared against the registry it is given. */
-function declareMetrics(registry: MetricsRegistry): {
-  putCount: Counter;
-  itemsWritten: Counter;
-  dsnQueued: Counter;
-  deliverAttempts: Counter;
-} {
-  return {
-    putCount: registry.counter(
-      "chasquid/queue/putCount",
-      "count of envelopes attempted to be put in the queue",
-    ),
-    itemsWritten: registry.counter(
-      "chasquid/queue/itemsWritten",
-      "count of items the queue wrote to storage",
-    ),
-    dsnQueued: registry.counter(
-      "chasquid/queue/dsnQueued",
-      "count of DSNs that we generated (queued)",
-    ),
-    ...declareDeliveryMetrics(registry),
-  };
-}
+import { type Couriers, deliverRound, Limiter } from "./delivery.ts";
+import { MetricsRegistry } from "../monitoring/mod.ts";
 
 export type * from "./types.ts";
 export { createQueueStore } from "./queue_store.ts";
+export { DELAY_NOTICE_AFTER_MS, newId, nextDelay } from "./schedule.ts";
+import { DELAY_NOTICE_AFTER_MS, newId, nextDelay } from "./schedule.ts";
+import { declareMetrics } from "./_metrics.ts";
 export {
   type BatchCourier,
   type Couriers,
@@ -128,27 +101,6 @@ export interface QueueProps {
 }
 
 const COUNT_REFRESH_MS = 5_000;
-
-/** B-13: one delay notice per item after this long with recipients pending. */
-export const DELAY_NOTICE_AFTER_MS = 4 * 3_600_000;
-
-/** Generates a Q-01 queue id. */
-export function newId(): string {
-  return randomBytes(8).toString("base64url");
-}
-
-/** The Q-07 delay before the next attempt, for an item of `ageMs`. */
-export function nextDelay(ageMs: number, random: () => number): number {
-  const min = 60_000;
-  const base = ageMs < min
-    ? min
-    : ageMs < 5 * min
-    ? 5 * min
-    : ageMs < 10 * min
-    ? 10 * min
-    : 20 * min;
-  return base + Math.floor(random() * 60_000);
-}
 
 /** The queue and its delivery loop. */
 export class Queue implements QueuePutter {
