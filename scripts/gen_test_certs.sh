@@ -36,4 +36,5 @@ leaf() {
 
 leaf mx.a.test "DNS:mx.a.test,DNS:a.test"
 leaf mail.b.test "DNS:mail.b.test,DNS:b.test"
+leaf mta-sts.b.test "DNS:mta-sts.b.test"
 rm -f ca.srl
