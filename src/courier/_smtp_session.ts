@@ -43,6 +43,12 @@ export interface SessionOptions {
   readonly from: string;
   readonly to: readonly string[];
   readonly data: Uint8Array;
+  /**
+   * Called once TLS is settled, before MAIL FROM; a returned text ends the
+   * session with a temporary failure (e.g. MTA-STS enforce without
+   * `tls:secure`). @default none
+   */
+  readonly tlsCheck?: ((tls: TlsStatus) => string | null) | undefined;
 }
 
 /** How a session ended. */
@@ -171,6 +177,8 @@ class Session {
       await this.#startTls();
       await this.#hello();
     }
+    const refusal = this.#o.tlsCheck?.(this.tls);
+    if (refusal) throw new TempFail(refusal);
     const all = this.#o.to.map((_, i) => i);
     for (let i = 0; i < all.length && !this.stop; i += MAX_RCPTS) {
       await this.#transaction(all.slice(i, i + MAX_RCPTS));

@@ -17,6 +17,11 @@
  * every host failed temporarily the recipient gets
  * `all MXs failed temporarily; last: …`.
  *
+ * MTA-STS (ST-03; not for `via`): with a policy in `enforce` mode, MX hosts
+ * that do not match it are skipped, and a connection that is not
+ * `tls:secure` fails temporarily before MAIL FROM. `testing` and `none`
+ * change nothing.
+ *
  * Failure texts start with the peer's reply (`550 5.1.1 …`) so bounces can
  * carry its status code.
  *
@@ -38,17 +43,34 @@ import {
 export type { TlsStatus } from "./_smtp_session.ts";
 import type { TlsStatus } from "./_smtp_session.ts";
 import { type Counter, MetricsRegistry } from "../monitoring/mod.ts";
+import { matchesMx, type Policy } from "../sts/mod.ts";
+import { domainToAscii } from "../normalize/mod.ts";
 
-/** CO-09: the courier's metric, declared against the registry it is given. */
-function declareMetrics(registry: MetricsRegistry): { tlsCount: Counter } {
+/** CO-09 and ST-06: the courier's metrics, declared against the registry it is given. */
+function declareMetrics(
+  registry: MetricsRegistry,
+): { tlsCount: Counter; stsMode: Counter; stsSecurity: Counter } {
   return {
     tlsCount: registry.counter(
       "chasquid/smtpOut/tlsCount",
       "count of TLS status on outgoing connections",
       "result",
     ),
+    stsMode: registry.counter(
+      "chasquid/smtpOut/sts/mode",
+      "count of MTA-STS policy modes on outgoing deliveries",
+      "mode",
+    ),
+    stsSecurity: registry.counter(
+      "chasquid/smtpOut/sts/security",
+      "count of MTA-STS enforce checks of outgoing connections",
+      "result",
+    ),
   };
 }
+
+/** The STS transient error text (ST-03). */
+const STS_NOT_SECURE = "security level not valid for STS policy";
 
 /** What the SMTP courier needs. */
 export interface SmtpCourierProps {
@@ -70,6 +92,10 @@ export interface SmtpCourierProps {
   readonly random?: () => number;
   /** Where CO-09's `tlsCount` is counted. @default a private registry */
   readonly metrics?: MetricsRegistry;
+  /** MTA-STS policies (ST-03), e.g. an `StsCache`. @default no MTA-STS */
+  readonly sts?: {
+    policyFor(domain: string): Promise<Policy | null>;
+  };
 }
 
 /** Several recipients of one domain (or one via list) for one message. */
@@ -136,8 +162,42 @@ export class SmtpCourier implements Courier {
         return { results: req.to.map(() => found.result), tls: null, mx: null };
       }
       hosts = found.hosts;
+      const policy = await this.#stsPolicy(req.to[0]!);
+      if (policy?.mode === "enforce") {
+        const allowed = hosts.filter((h) => matchesMx(policy, h));
+        if (allowed.length === 0) {
+          const r = temporary("No MX host matches the MTA-STS policy");
+          return { results: req.to.map(() => r), tls: null, mx: null };
+        }
+        return await this.#tryHosts(
+          allowed,
+          req,
+          (tls) => this.#stsCheck(tls),
+        );
+      }
     }
     return await this.#tryHosts(hosts, req);
+  }
+
+  /** ST-03: the policy of the recipient domain; `null` without one. */
+  async #stsPolicy(rcpt: string): Promise<Policy | null> {
+    const sts = this.#p.sts;
+    if (!sts) return null;
+    let policy: Policy | null = null;
+    try {
+      policy = await sts.policyFor(domainToAscii(domainOf(rcpt)));
+    } catch (err) {
+      // Fail open, as for a policy that cannot be fetched (ST-04).
+      this.#p.log?.warn("MTA-STS policy lookup failed", { error: err });
+    }
+    if (policy) this.#m.stsMode.inc(policy.mode);
+    return policy;
+  }
+
+  #stsCheck(tls: TlsStatus | null): string | null {
+    const ok = tls === "tls:secure";
+    this.#m.stsSecurity.inc(ok ? "pass" : "fail");
+    return ok ? null : STS_NOT_SECURE;
   }
 
   #lookup(rcpt: string): Promise<MxLookup> {
@@ -152,6 +212,7 @@ export class SmtpCourier implements Courier {
   async #tryHosts(
     hosts: readonly string[],
     req: BatchRequest,
+    tlsCheck?: (tls: TlsStatus) => string | null,
   ): Promise<BatchResult> {
     const final: (DeliveryResult | undefined)[] = req.to.map(() => undefined);
     const last: DeliveryResult[] = req.to.map(() =>
@@ -166,7 +227,7 @@ export class SmtpCourier implements Courier {
       const out = await this.#attempt(host, {
         ...req,
         to: pending.map((i) => req.to[i]!),
-      });
+      }, tlsCheck);
       if (out.tls !== null) [tls, mx] = [out.tls, host];
       pending.forEach((i, j) => {
         const r = out.results[j]!;
@@ -188,6 +249,7 @@ export class SmtpCourier implements Courier {
   async #attempt(
     host: string,
     req: BatchRequest,
+    tlsCheck?: (tls: TlsStatus) => string | null,
   ): Promise<Extract<SessionOutcome, { kind: "done" }>> {
     const p = this.#p;
     let addrs: string[];
@@ -216,6 +278,7 @@ export class SmtpCourier implements Courier {
       from: req.from,
       to: req.to,
       data: req.data,
+      tlsCheck,
     };
     const first = await runSession({ ...opts, tryTls: true });
     if (first.kind === "done") return this.#counted(first);
