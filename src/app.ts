@@ -21,6 +21,7 @@ import type { Mode } from "./smtpsrv/types.ts";
 import { buildCouriers, ServerState, startLocalRpc } from "./app_parts.ts";
 import { openMailLogSink } from "./maillog/sinks.ts";
 import { MetricsRegistry } from "./monitoring/mod.ts";
+import { KyselyStsStore, StsCache } from "./sts/mod.ts";
 
 /** Options for `createApp`. */
 export interface AppOptions {
@@ -113,9 +114,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
     throw err;
   }
 
+  const sts = new StsCache({
+    resolver: rt.resolver({ server: config.dns_server }),
+    net: rt.net,
+    store: new KyselyStsStore(db),
+    clock: rt.clock,
+    log: log.child({ component: "sts" }),
+    metrics,
+  });
   const queue = new Queue({
     store: createQueueStore(db),
-    couriers: buildCouriers(rt, config, log, { metrics }),
+    couriers: buildCouriers(rt, config, log, { metrics, sts }),
     localDomains: () => state.domains,
     expand: (rcpt) => state.aliases.resolve(rcpt),
     clock: rt.clock,
@@ -127,6 +136,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     metrics,
   });
   queue.start();
+  sts.start();
 
   const server = new SmtpServer({
     net: rt.net,
@@ -186,6 +196,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await rpc.close();
       await server.shutdown(config.shutdown_timeout);
       await queue.stop();
+      await sts.stop();
       await db.destroy();
       log.info("stopped");
       resolveDone();

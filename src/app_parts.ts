@@ -18,6 +18,7 @@ import { PipeCourier } from "./courier/pipe.ts";
 import { SmtpCourier } from "./courier/smtp.ts";
 import type { Couriers } from "./queue/mod.ts";
 import type { MetricsRegistry } from "./monitoring/mod.ts";
+import type { StsPolicySource } from "./sts/mod.ts";
 import {
   ALIAS_RESOLVE,
   aliasResolveHandler,
@@ -182,7 +183,7 @@ export function buildCouriers(
   rt: Runtime,
   config: Config,
   log: Logger,
-  opts: { metrics?: MetricsRegistry } = {},
+  opts: { metrics?: MetricsRegistry; sts?: StsPolicySource } = {},
 ): Couriers {
   const local = config.lmtp_address
     ? new LmtpCourier({
@@ -211,6 +212,7 @@ export function buildCouriers(
       clock: rt.clock,
       log: log.child({ component: "smtp-out" }),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      ...(opts.sts ? { sts: opts.sts } : {}),
     }),
     pipe: new PipeCourier({
       spawner: rt.spawner,
