@@ -53,6 +53,10 @@ const COMMANDS: Record<string, Command> = {
   "aliases-resolve": (rt, io, a) => aliasesCommand(rt, io, ["resolve", ...a]),
   "deno-flags": denoFlagsCommand,
   "print-config": (rt, io, a) => configCommand(rt, io, ["print", ...a]),
+  // Loaded on use (kept to one edit of this table); bun build bundles it.
+  dkim: async (rt, io, a) => (await import("./dkim.ts")).dkimCommand(rt, io, a),
+  "dkim-keygen": (rt, io, a) => COMMANDS.dkim!(rt, io, ["keygen", ...a]),
+  "dkim-dns": (rt, io, a) => COMMANDS.dkim!(rt, io, ["dns", ...a]),
   version: (rt, io) => {
     io.out(
       `chaski ${VERSION} (${rt.process.runtime} ${rt.process.runtimeVersion})\n`,
