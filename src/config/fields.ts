@@ -121,6 +121,7 @@ export const FIELDS: Readonly<Record<FieldName, FieldSpec>> = {
     chasquid: false,
     check: (v: string) => /\s/.test(v) ? "must be host or host:port" : "",
   },
+  dmarc_enforce: { kind: "bool", default: false, chasquid: false },
   lmtp_address: {
     kind: "string",
     default: "",

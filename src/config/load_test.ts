@@ -63,6 +63,7 @@ describe("loadConfig()", () => {
       database: "sqlite:chaski.db",
       outgoing_smtp_port: 25,
       dns_server: "",
+      dmarc_enforce: false,
       lmtp_address: "",
       max_connections: 500,
       max_connections_per_ip: 20,

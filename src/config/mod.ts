@@ -70,6 +70,7 @@
  * | `database` | string | `"sqlite:chaski.db"` | *chaski.* `sqlite:<path>` or a path (relative to `data_dir`), or `postgres://…` |
  * | `outgoing_smtp_port` | port | `25` | *chaski.* Port for outgoing SMTP (tests use loopback) |
  * | `dns_server` | `host[:port]` | `""` | *chaski.* DNS server; `""` reads /etc/resolv.conf |
+ * | `dmarc_enforce` | bool | `false` | *chaski.* Reject DMARC failures of `p=reject` domains (B-07); off only records them |
  * | `lmtp_address` | `host:port` or path | `""` | *chaski.* Deliver local mail over LMTP instead of the MDA |
  * | `max_connections` | positive int | `500` | *chaski.* Concurrent connections in total |
  * | `max_connections_per_ip` | positive int | `20` | *chaski.* Concurrent connections per client IP |

@@ -64,6 +64,11 @@ export interface Config {
   /** DNS server `host[:port]`; `""` reads /etc/resolv.conf. @default "" */
   readonly dns_server: string;
   /**
+   * Reject (550 5.7.1) unauthenticated mail failing DMARC whose domain asks
+   * for `p=reject` (B-07). Off: results are only recorded. @default false
+   */
+  readonly dmarc_enforce: boolean;
+  /**
    * Deliver local mail over LMTP to this `host:port` or unix socket instead
    * of running the MDA. @default "" (use the MDA)
    */
