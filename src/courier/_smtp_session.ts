@@ -19,6 +19,11 @@ import { type DeliveryResult, permanent, sent, temporary } from "./types.ts";
 /** How TLS went on one connection. */
 export type TlsStatus = "plain" | "tls:insecure" | "tls:secure";
 
+/** Judges a connection's TLS: `null` to go on, or why not (SL-03, ST-03). */
+export type TlsCheck = (
+  tls: TlsStatus,
+) => Promise<string | null> | string | null;
+
 /** Recipients per transaction (RFC 5321 §4.5.3.1.8 minimum). */
 export const MAX_RCPTS = 100;
 
@@ -45,10 +50,10 @@ export interface SessionOptions {
   readonly data: Uint8Array;
   /**
    * Called once TLS is settled, before MAIL FROM; a returned text ends the
-   * session with a temporary failure (e.g. MTA-STS enforce without
-   * `tls:secure`). @default none
+   * session with a temporary failure (a security level below the recorded
+   * one, MTA-STS enforce without `tls:secure`). @default none
    */
-  readonly tlsCheck?: ((tls: TlsStatus) => string | null) | undefined;
+  readonly tlsCheck?: TlsCheck | undefined;
 }
 
 /** How a session ended. */
@@ -177,7 +182,7 @@ class Session {
       await this.#startTls();
       await this.#hello();
     }
-    const refusal = this.#o.tlsCheck?.(this.tls);
+    const refusal = await this.#o.tlsCheck?.(this.tls);
     if (refusal) throw new TempFail(refusal);
     const all = this.#o.to.map((_, i) => i);
     for (let i = 0; i < all.length && !this.stop; i += MAX_RCPTS) {

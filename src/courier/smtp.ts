@@ -17,6 +17,15 @@
  * every host failed temporarily the recipient gets
  * `all MXs failed temporarily; last: …`.
  *
+ * Security levels (SL-03, SL-04): once TLS is settled, each recipient
+ * domain's recorded outgoing level is checked against the connection's
+ * (`plain` PLAIN, `tls:insecure` TLS_INSECURE, `tls:secure` TLS_SECURE); a
+ * higher level is recorded, a lower one fails temporarily with
+ * `security level check failed (level:<L>)` and the next host is tried.
+ * The plain retry after a failed STARTTLS is PLAIN, so it fails for a
+ * domain that did TLS before. `via` batches are checked by recipient
+ * domain too.
+ *
  * MTA-STS (ST-03; not for `via`): with a policy in `enforce` mode, MX hosts
  * that do not match it are skipped, and a connection that is not
  * `tls:secure` fails temporarily before MAIL FROM. `testing` and `none`
@@ -41,7 +50,8 @@ import {
 } from "./types.ts";
 
 export type { TlsStatus } from "./_smtp_session.ts";
-import type { TlsStatus } from "./_smtp_session.ts";
+import type { TlsCheck, TlsStatus } from "./_smtp_session.ts";
+import { levelName, SecLevel } from "../domaininfo/mod.ts";
 import { type Counter, MetricsRegistry } from "../monitoring/mod.ts";
 import { matchesMx, type Policy } from "../sts/mod.ts";
 import { domainToAscii } from "../normalize/mod.ts";
@@ -69,6 +79,13 @@ function declareMetrics(
   };
 }
 
+/** SL-04: the level each TLS outcome counts as. */
+const LEVEL_OF_TLS: Readonly<Record<TlsStatus, SecLevel>> = {
+  plain: SecLevel.PLAIN,
+  "tls:insecure": SecLevel.TLS_INSECURE,
+  "tls:secure": SecLevel.TLS_SECURE,
+};
+
 /** The STS transient error text (ST-03). */
 const STS_NOT_SECURE = "security level not valid for STS policy";
 
@@ -92,6 +109,14 @@ export interface SmtpCourierProps {
   readonly random?: () => number;
   /** Where CO-09's `tlsCount` is counted. @default a private registry */
   readonly metrics?: MetricsRegistry;
+  /**
+   * Per-domain security levels (SL-03), e.g. a `DomainInfo`: a connection
+   * below a recipient domain's recorded level fails temporarily and the
+   * next MX is tried. @default no checks
+   */
+  readonly secLevels?: {
+    outgoingCheck(domain: string, level: SecLevel): Promise<boolean>;
+  };
   /** MTA-STS policies (ST-03), e.g. an `StsCache`. @default no MTA-STS */
   readonly sts?: {
     policyFor(domain: string): Promise<Policy | null>;
@@ -169,14 +194,31 @@ export class SmtpCourier implements Courier {
           const r = temporary("No MX host matches the MTA-STS policy");
           return { results: req.to.map(() => r), tls: null, mx: null };
         }
-        return await this.#tryHosts(
-          allowed,
-          req,
-          (tls) => this.#stsCheck(tls),
-        );
+        return await this.#tryHosts(allowed, req, this.#tlsCheck(req, true));
       }
     }
-    return await this.#tryHosts(hosts, req);
+    return await this.#tryHosts(hosts, req, this.#tlsCheck(req, false));
+  }
+
+  /**
+   * SL-03, then ST-03 (chasquid's order): the recipient domains' security
+   * levels, then MTA-STS enforce. A `via` batch is checked by its
+   * recipients' domains too, as chasquid does; when it mixes domains, one
+   * failing domain fails the connection for the whole batch.
+   */
+  #tlsCheck(req: BatchRequest, stsEnforce: boolean): TlsCheck | undefined {
+    const levels = this.#p.secLevels;
+    if (!levels && !stsEnforce) return undefined;
+    const domains = [...new Set(req.to.map((r) => domainOf(r).toLowerCase()))];
+    return async (tls) => {
+      const level = LEVEL_OF_TLS[tls];
+      for (const d of levels ? domains : []) {
+        if (!(await levels?.outgoingCheck(d, level))) {
+          return `security level check failed (level:${levelName(level)})`;
+        }
+      }
+      return stsEnforce ? this.#stsCheck(tls) : null;
+    };
   }
 
   /** ST-03: the policy of the recipient domain; `null` without one. */
@@ -212,7 +254,7 @@ export class SmtpCourier implements Courier {
   async #tryHosts(
     hosts: readonly string[],
     req: BatchRequest,
-    tlsCheck?: (tls: TlsStatus) => string | null,
+    tlsCheck?: TlsCheck,
   ): Promise<BatchResult> {
     const final: (DeliveryResult | undefined)[] = req.to.map(() => undefined);
     const last: DeliveryResult[] = req.to.map(() =>
@@ -249,7 +291,7 @@ export class SmtpCourier implements Courier {
   async #attempt(
     host: string,
     req: BatchRequest,
-    tlsCheck?: (tls: TlsStatus) => string | null,
+    tlsCheck?: TlsCheck,
   ): Promise<Extract<SessionOutcome, { kind: "done" }>> {
     const p = this.#p;
     let addrs: string[];
