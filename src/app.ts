@@ -22,6 +22,7 @@ import { buildCouriers, ServerState, startLocalRpc } from "./app_parts.ts";
 import { openMailLogSink } from "./maillog/sinks.ts";
 import { MetricsRegistry } from "./monitoring/mod.ts";
 import { KyselyStsStore, StsCache } from "./sts/mod.ts";
+import { DomainInfo, KyselyDomainInfoStore } from "./domaininfo/mod.ts";
 
 /** Options for `createApp`. */
 export interface AppOptions {
@@ -58,6 +59,12 @@ export interface App {
   readonly db: Kysely<Database>;
   /** The server's metrics (§22), for `/metrics` and `/debug/vars`. */
   readonly metrics: MetricsRegistry;
+  /**
+   * Per-domain security levels (SL-01..SL-07): the SMTP courier checks
+   * outgoing levels with it; the session's inbound check uses
+   * `incomingCheck()` / `incomingSkipped()`.
+   */
+  readonly domainInfo: DomainInfo;
 }
 
 const MODES: {
@@ -122,9 +129,19 @@ export async function createApp(opts: AppOptions): Promise<App> {
     log: log.child({ component: "sts" }),
     metrics,
   });
+  const domainInfo = new DomainInfo({
+    store: new KyselyDomainInfoStore(db),
+    clock: rt.clock,
+    log: log.child({ component: "domaininfo" }),
+    metrics,
+  });
   const queue = new Queue({
     store: createQueueStore(db),
-    couriers: buildCouriers(rt, config, log, { metrics, sts }),
+    couriers: buildCouriers(rt, config, log, {
+      metrics,
+      sts,
+      secLevels: domainInfo,
+    }),
     localDomains: () => state.domains,
     expand: (rcpt) => state.aliases.resolve(rcpt),
     clock: rt.clock,
@@ -176,7 +193,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       maillog.listening(formatAddr(bound.host, bound.port));
     }
   }
-  const rpc = await startLocalRpc(rt, config, { state, log });
+  const rpc = await startLocalRpc(rt, config, { state, log, domainInfo });
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -230,6 +247,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     queue,
     db,
     metrics,
+    domainInfo,
   };
 }
 

@@ -19,9 +19,12 @@ import { SmtpCourier } from "./courier/smtp.ts";
 import type { Couriers } from "./queue/mod.ts";
 import type { MetricsRegistry } from "./monitoring/mod.ts";
 import type { StsPolicySource } from "./sts/mod.ts";
+import type { DomainInfo } from "./domaininfo/mod.ts";
 import {
   ALIAS_RESOLVE,
   aliasResolveHandler,
+  DOMAININFO_CLEAR,
+  domaininfoClearHandler,
   RpcServer,
   SOCKET_NAME,
 } from "./localrpc/mod.ts";
@@ -183,7 +186,11 @@ export function buildCouriers(
   rt: Runtime,
   config: Config,
   log: Logger,
-  opts: { metrics?: MetricsRegistry; sts?: StsPolicySource } = {},
+  opts: {
+    metrics?: MetricsRegistry;
+    sts?: StsPolicySource;
+    secLevels?: DomainInfo;
+  } = {},
 ): Couriers {
   const local = config.lmtp_address
     ? new LmtpCourier({
@@ -213,6 +220,7 @@ export function buildCouriers(
       log: log.child({ component: "smtp-out" }),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       ...(opts.sts ? { sts: opts.sts } : {}),
+      ...(opts.secLevels ? { secLevels: opts.secLevels } : {}),
     }),
     pipe: new PipeCourier({
       spawner: rt.spawner,
@@ -230,7 +238,7 @@ export function buildCouriers(
 export async function startLocalRpc(
   rt: Runtime,
   config: Config,
-  deps: { state: ServerState; log: Logger },
+  deps: { state: ServerState; log: Logger; domainInfo: DomainInfo },
 ): Promise<{ close(): Promise<void> }> {
   const path = `${config.data_dir}/${SOCKET_NAME}`;
   const log = deps.log.child({ component: "localrpc" });
@@ -240,6 +248,9 @@ export async function startLocalRpc(
     handlers: {
       [ALIAS_RESOLVE]: aliasResolveHandler((a) =>
         deps.state.aliases.resolve(a)
+      ),
+      [DOMAININFO_CLEAR]: domaininfoClearHandler((d) =>
+        deps.domainInfo.clear(d)
       ),
     },
     log,

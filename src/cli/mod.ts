@@ -3,8 +3,8 @@
  * subcommand, chasquid's own spelling (`chaski --config_dir=DIR`,
  * `-config_dir DIR`) also serves. chasquid-util's subcommand names work
  * too (`user-add`, `user-remove`, `authenticate`, `check-userdb`,
- * `print-config`, `aliases-resolve`). Errors print one line and exit
- * non-zero.
+ * `print-config`, `aliases-resolve`, `domaininfo-remove`). Errors print
+ * one line and exit non-zero.
  *
  * @module
  */
@@ -16,6 +16,7 @@ import { configCommand } from "./config_cmd.ts";
 import { denoFlagsCommand } from "./deno_flags.ts";
 import { tryCommand } from "./try.ts";
 import { aliasesCommand } from "./aliases.ts";
+import { domaininfoCommand } from "./domaininfo.ts";
 import { CliError, type CliIO, normalizeArgs } from "./common.ts";
 
 export { CliError, type CliIO } from "./common.ts";
@@ -31,11 +32,12 @@ Commands:
   user      Manage users: add, remove, list, check
   config    print | check the effective configuration
   aliases   resolve ADDR: how the running server resolves an address
+  domaininfo  list | remove DOMAIN: per-domain TLS security levels
   deno-flags  Print the "deno run" permission flags serve needs
   version   Print the version
 
 chasquid-util spellings also work: user-add, user-remove, authenticate,
-check-userdb, print-config, aliases-resolve. Run "chaski <command> --help" for details.
+check-userdb, print-config, aliases-resolve, domaininfo-remove. Run "chaski <command> --help" for details.
 `;
 
 type Command = (rt: Runtime, io: CliIO, args: string[]) => Promise<number>;
@@ -51,6 +53,9 @@ const COMMANDS: Record<string, Command> = {
   config: configCommand,
   aliases: aliasesCommand,
   "aliases-resolve": (rt, io, a) => aliasesCommand(rt, io, ["resolve", ...a]),
+  domaininfo: domaininfoCommand,
+  "domaininfo-remove": (rt, io, a) =>
+    domaininfoCommand(rt, io, ["remove", ...a]),
   "deno-flags": denoFlagsCommand,
   "print-config": (rt, io, a) => configCommand(rt, io, ["print", ...a]),
   // Loaded on use (kept to one edit of this table); bun build bundles it.

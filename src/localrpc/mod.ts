@@ -24,10 +24,10 @@
  * | Method | Query | Result |
  * |---|---|---|
  * | `AliasResolve` | `Address` | `(email)`, `(pipe)`, `(forward)` keys, one value per recipient in resolution order |
+ * | `DomaininfoClear` | `Domain` | empty; both security levels set to `PLAIN` (SL-06), `500` for an unknown domain |
  *
  * A forward's value is `address via s1/s2` when it has servers (chaski;
- * chasquid sends the address alone). chasquid's `DomaininfoClear(Domain)`
- * is not served yet, so it gets `500 unknown method`.
+ * chasquid sends the address alone).
  *
  * @module
  */
@@ -57,6 +57,11 @@ export {
   recipientsToValues,
   valuesToRecipients,
 } from "./alias_resolve.ts";
+
+export {
+  DOMAININFO_CLEAR,
+  domaininfoClearHandler,
+} from "./domaininfo_clear.ts";
 
 /** The socket's file name inside the data dir (F-10). */
 export const SOCKET_NAME = "localrpc-v1";

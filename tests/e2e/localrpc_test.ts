@@ -116,7 +116,7 @@ describe("chaski aliases resolve", () => {
     );
     assert.equal(
       await raw(socket, "DomaininfoClear Domain=a.test\r\n"),
-      "500 unknown method\r\n",
+      '500 unknown domain "a.test"\r\n',
     );
   });
 
