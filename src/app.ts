@@ -21,6 +21,7 @@ import type { Mode } from "./smtpsrv/types.ts";
 import { buildCouriers, ServerState, startLocalRpc } from "./app_parts.ts";
 import { openMailLogSink } from "./maillog/sinks.ts";
 import { MetricsRegistry } from "./monitoring/mod.ts";
+import { daemonEnvFrom, Hooks } from "./hooks/mod.ts";
 import { KyselyStsStore, StsCache } from "./sts/mod.ts";
 import { DomainInfo, KyselyDomainInfoStore } from "./domaininfo/mod.ts";
 
@@ -91,6 +92,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   for (const w of warnings) log.warn(w);
   const metrics = new MetricsRegistry();
+  // Hooks get the config dir as PWD (K-03): absolute, before the chdir.
+  const configDirAbs = rt.files.resolve(config.config_dir);
   if (opts.chdir ?? true) rt.files.chdir(config.config_dir);
 
   const maillog = new MailLog(
@@ -182,6 +185,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
       log: log.child({ component: "smtp" }),
       maillog,
       metrics,
+      hooks: new Hooks({
+        spawner: rt.spawner,
+        files: rt.files,
+        configDir: configDirAbs,
+        daemonEnv: daemonEnvFrom((name) => rt.process.env(name)),
+        log: log.child({ component: "hooks" }),
+      }),
     },
   });
   for (const { key, mode } of MODES) {

@@ -38,6 +38,11 @@ function declareMetrics(registry: MetricsRegistry) {
       "count of TLS usage in incoming connections",
       "status",
     ),
+    hookResults: registry.counter(
+      "chasquid/smtpIn/hookResults",
+      "count of hook invocations, by hook and result",
+      "result",
+    ),
     wrongProtoCount: registry.counter(
       "chasquid/smtpIn/wrongProtoCount",
       "count of commands for other protocols",

@@ -10,6 +10,7 @@ import { SmtpError } from "../smtp/errors.ts";
 import type { Reply, Session } from "./session.ts";
 import { receivedHeader } from "./received.ts";
 import { scanHeaders } from "./message_check.ts";
+import { postDataHook } from "./session_hooks.ts";
 
 const encoder = new TextEncoder();
 
@@ -100,13 +101,15 @@ export async function data(s: Session): Promise<Reply | null> {
   const full = new Uint8Array(header.length + body.length);
   full.set(header, 0);
   full.set(body, header.length);
+  // D-05: the hook sees every header we add; DKIM signing goes above this line.
+  const message = await postDataHook(s, full);
 
   let id: string;
   try {
     id = await s.ctx.queue.put({
       from: st.mailFrom,
       to: st.rcptTo,
-      data: full,
+      data: message,
       authAs: s.authAs,
       remoteAddr: s.remote,
     });

@@ -9,6 +9,12 @@ import type { Clock, ServerTls } from "../runtime/types.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MailLog } from "../maillog/mod.ts";
 import type { MetricsRegistry } from "../monitoring/mod.ts";
+import type {
+  EnvelopeResult,
+  EnvelopeStage,
+  HookFacts,
+  PostDataResult,
+} from "../hooks/mod.ts";
 
 /** The three socket modes (L-01), named as in logs and Received headers. */
 export type Mode = "SMTP" | "submission" | "submission+TLS";
@@ -54,6 +60,12 @@ export interface QueuePutter {
   put(env: Envelope): Promise<string>;
 }
 
+/** The operator's hooks (K-01..K-05, B-04); `Hooks` from src/hooks implements it. */
+export interface SessionHooks {
+  postData(facts: HookFacts, message: Uint8Array): Promise<PostDataResult>;
+  envelope(stage: EnvelopeStage, facts: HookFacts): Promise<EnvelopeResult>;
+}
+
 /** Per-server state shared by its sessions; `tls` and `localDomains` may change on reload. */
 export interface SessionContext {
   readonly hostname: string;
@@ -74,4 +86,6 @@ export interface SessionContext {
   readonly draining: () => boolean;
   /** Where the `chasquid/smtpIn/*` metrics are counted. @default nowhere read */
   readonly metrics?: MetricsRegistry;
+  /** The post-DATA and envelope hooks. @default none run */
+  readonly hooks?: SessionHooks;
 }

@@ -13,6 +13,7 @@ import { domainOf } from "../envelope/mod.ts";
 import type { Handler, Reply, Session } from "./session.ts";
 import { auth } from "./session_auth.ts";
 import { data } from "./session_data.ts";
+import { envelopeHook } from "./session_hooks.ts";
 
 const MAX_RECIPIENTS = 100;
 const MAX_ADDRESS_LEN = 256;
@@ -50,7 +51,7 @@ function ehlo(s: Session, arg: string): Reply {
   return ok(250, lines.join("\n"));
 }
 
-function mail(s: Session, arg: string): Reply {
+async function mail(s: Session, arg: string): Promise<Reply> {
   if (s.mode !== "SMTP" && !s.authenticated) {
     throw new SmtpError(550, "5.7.9", "Authentication required on this port");
   }
@@ -75,6 +76,8 @@ function mail(s: Session, arg: string): Reply {
     }
   }
   s.resetEnvelope();
+  // Sender checks (SPF, sender policy) go above this line; the hook runs last.
+  await envelopeHook(s, "mail", from);
   s.state.mailFrom = from;
   return ok(250, "2.1.5 Sender ok");
 }
@@ -99,8 +102,7 @@ async function rcpt(s: Session, arg: string): Promise<Reply> {
       );
       throw new SmtpError(503, "5.7.1", "Relaying denied");
     }
-    s.state.rcptTo.push(to);
-    return ok(250, "2.1.5 Recipient ok");
+    return await accepted(s, to);
   }
   let local: string;
   try {
@@ -137,7 +139,13 @@ async function rcpt(s: Session, arg: string): Promise<Reply> {
     );
     throw new SmtpError(550, "5.1.1", "Unknown recipient");
   }
-  s.state.rcptTo.push(local);
+  return await accepted(s, local);
+}
+
+/** The recipient passed our checks: the envelope hook has the last word (B-04). */
+async function accepted(s: Session, to: string): Promise<Reply> {
+  await envelopeHook(s, "rcpt", to);
+  s.state.rcptTo.push(to);
   return ok(250, "2.1.5 Recipient ok");
 }
 
