@@ -8,6 +8,7 @@
  * @module
  */
 
+import { buildMessageAuth } from "./app_msgauth.ts";
 import type { Kysely } from "kysely";
 import type { Runtime } from "./runtime/types.ts";
 import { type Config, loadConfig } from "./config/mod.ts";
@@ -185,6 +186,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
       log: log.child({ component: "smtp" }),
       maillog,
       metrics,
+      msgAuth: buildMessageAuth(
+        rt,
+        config,
+        state.dkim,
+        log.child({ component: "msgauth" }),
+      ),
+      secLevels: domainInfo,
       hooks: new Hooks({
         spawner: rt.spawner,
         files: rt.files,

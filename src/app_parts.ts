@@ -7,6 +7,7 @@
  * @module
  */
 
+import { DkimKeys } from "./app_msgauth.ts";
 import type { Runtime, ServerTls } from "./runtime/types.ts";
 import { type Config, scanConfigDir, type ScanResult } from "./config/mod.ts";
 import type { Logger } from "./log/mod.ts";
@@ -37,6 +38,8 @@ export class ServerState {
   domains: ReadonlySet<string>;
   tls: ServerTls | null;
   readonly aliases: AliasResolver;
+  /** `domains/<d>/dkim:*.pem` keys (DK-01, F-05). */
+  readonly dkim: DkimKeys = new DkimKeys();
   readonly #rt: Runtime;
   readonly #config: Config;
   readonly #users: UserDB;
@@ -97,6 +100,7 @@ export class ServerState {
       deps.metrics,
     );
     st.#swap(await st.#scan());
+    await st.dkim.load(rt, config.config_dir, st.scan.domainDirs);
     await st.syncUsers();
     const { errors } = await st.aliases.load(st.#aliasDomains());
     if (errors.length > 0) throw errors[0];
@@ -104,6 +108,7 @@ export class ServerState {
       deps.log.info(`loaded certificate ${c.name}`);
     }
     deps.log.info(`local domains: ${st.scan.domains.join(", ")}`);
+    deps.log.info(`DKIM keys loaded: ${st.dkim.size}`);
     return st;
   }
 
@@ -116,6 +121,17 @@ export class ServerState {
         "reload failed, keeping the previous certificates and domains",
         { error: err },
       );
+    }
+    try {
+      await this.dkim.load(
+        this.#rt,
+        this.#config.config_dir,
+        this.scan.domainDirs,
+      );
+    } catch (err) {
+      this.#log.error("DKIM keys not reloaded, keeping the previous ones", {
+        error: err,
+      });
     }
     await this.periodic();
   }

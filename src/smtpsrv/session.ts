@@ -12,7 +12,7 @@ import { SmtpError } from "../smtp/errors.ts";
 import { EofError, LineTooLongError, SmtpReader } from "../smtp/reader.ts";
 import { formatReply } from "../smtp/reply.ts";
 import type { Logger } from "../log/mod.ts";
-import type { Mode, SessionContext } from "./types.ts";
+import type { Mode, SessionContext, SpfOutcome } from "./types.ts";
 import { VERBS } from "./verbs.ts";
 import { type Counter, MetricsRegistry } from "../monitoring/mod.ts";
 
@@ -47,6 +47,35 @@ function declareMetrics(registry: MetricsRegistry) {
       "chasquid/smtpIn/wrongProtoCount",
       "count of commands for other protocols",
       "command",
+    ),
+    spfResultCount: registry.counter(
+      "chasquid/smtpIn/spfResultCount",
+      "SPF result count, by result",
+      "result",
+    ),
+    dkimSigned: registry.counter(
+      "chasquid/smtpIn/dkimSigned",
+      "count of successful DKIM signs",
+    ),
+    dkimSignErrors: registry.counter(
+      "chasquid/smtpIn/dkimSignErrors",
+      "count of DKIM sign errors",
+    ),
+    dkimVerifyFound: registry.counter(
+      "chasquid/smtpIn/dkimVerifyFound",
+      "count of messages with at least one DKIM signature",
+    ),
+    dkimVerifyNotFound: registry.counter(
+      "chasquid/smtpIn/dkimVerifyNotFound",
+      "count of messages without DKIM signatures",
+    ),
+    dkimVerifyValid: registry.counter(
+      "chasquid/smtpIn/dkimVerifyValid",
+      "count of messages with at least one valid DKIM signature",
+    ),
+    dkimVerifyErrors: registry.counter(
+      "chasquid/smtpIn/dkimVerifyErrors",
+      "count of messages with at least one DKIM signature that did not verify",
     ),
   } satisfies Record<string, Counter>;
 }
@@ -92,6 +121,10 @@ export interface SessionState {
   authDomain: string;
   authFailures: number;
   hostname: string;
+  /** The SPF outcome of the current transaction (unauthenticated senders). */
+  spf: SpfOutcome | null;
+  /** The DMARC result of the current message, for the post-DATA hook. */
+  dmarcResult: string | null;
 }
 
 const MAX_ERRORS = 3;
@@ -135,6 +168,8 @@ export class Session {
       authDomain: "",
       authFailures: 0,
       hostname: ctx.hostname,
+      spf: null,
+      dmarcResult: null,
     };
     if (conn.tls) this.#adoptSni(conn.tls.servername);
   }
@@ -303,6 +338,8 @@ export class Session {
   resetEnvelope(): void {
     this.state.mailFrom = null;
     this.state.rcptTo = [];
+    this.state.spf = null;
+    this.state.dmarcResult = null;
   }
 
   /** Reads one line inside a command (AUTH continuation), under the command timeout. */

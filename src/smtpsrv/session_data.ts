@@ -6,6 +6,7 @@
  * @module
  */
 
+import { authenticateData } from "./session_msgauth.ts";
 import { SmtpError } from "../smtp/errors.ts";
 import type { Reply, Session } from "./session.ts";
 import { receivedHeader } from "./received.ts";
@@ -87,21 +88,26 @@ export async function data(s: Session): Promise<Reply | null> {
 
   s.metrics.tlsCount.inc(s.conn.tls ? "tls" : "plain");
 
-  const header = encoder.encode(receivedHeader({
-    ehloDomain: st.ehloDomain,
-    remoteIp: s.conn.remote.host,
-    hostname: st.hostname,
-    esmtp: st.isEsmtp,
-    authenticated: s.authenticated,
-    tls: s.conn.tls,
-    mode: s.mode,
-    mailFrom: st.mailFrom,
-    date: new Date(s.ctx.clock.now()),
-  }));
-  const full = new Uint8Array(header.length + body.length);
+  // D-03: sign (authenticated) or verify (others), then D-04's headers:
+  // Authentication-Results, Received-SPF, Received, [DKIM-Signature…], message.
+  const { body: checked, above } = await authenticateData(s, body);
+  const header = encoder.encode(
+    above.map((h) => `${h}\r\n`).join("") + receivedHeader({
+      ehloDomain: st.ehloDomain,
+      remoteIp: s.conn.remote.host,
+      hostname: st.hostname,
+      esmtp: st.isEsmtp,
+      authenticated: s.authenticated,
+      tls: s.conn.tls,
+      mode: s.mode,
+      mailFrom: st.mailFrom,
+      date: new Date(s.ctx.clock.now()),
+    }),
+  );
+  const full = new Uint8Array(header.length + checked.length);
   full.set(header, 0);
-  full.set(body, header.length);
-  // D-05: the hook sees every header we add; DKIM signing goes above this line.
+  full.set(checked, header.length);
+  // D-05: the hook sees every header we add.
   const message = await postDataHook(s, full);
 
   let id: string;

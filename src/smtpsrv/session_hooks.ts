@@ -26,8 +26,10 @@ export function hookFacts(
     onTls: s.conn.tls !== null,
     fromLocalDomain: mailFrom !== "" &&
       s.ctx.localDomains().has(domainOf(mailFrom)),
-    // TODO(#4): SPF_PASS from the session's SPF result once SPF runs at MAIL.
-    spfPass: false,
+    spfPass: s.state.spf?.result === "pass",
+    ...(s.state.dmarcResult !== null
+      ? { dmarcResult: s.state.dmarcResult }
+      : {}),
   };
 }
 

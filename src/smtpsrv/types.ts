@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SpfResult } from "../msgauth/mod.ts";
 import type { Clock, ServerTls } from "../runtime/types.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MailLog } from "../maillog/mod.ts";
@@ -88,4 +89,55 @@ export interface SessionContext {
   readonly metrics?: MetricsRegistry;
   /** The post-DATA and envelope hooks. @default none run */
   readonly hooks?: SessionHooks;
+  /** SPF, DKIM and DMARC (#4). @default none: no checks, no signatures */
+  readonly msgAuth?: MessageAuth;
+  /** Inbound security levels (SL-02). @default none */
+  readonly secLevels?: SecurityLevels;
+}
+
+/** The SPF outcome the session keeps for headers, hooks and DMARC. */
+export interface SpfOutcome {
+  readonly result: SpfResult;
+  readonly explanation: string;
+  /** The MAIL FROM domain that was checked. */
+  readonly domain: string;
+  /** `Received-SPF: …` without CRLF (H-03). */
+  readonly header: string;
+}
+
+/** DKIM and DMARC results of an unauthenticated message. */
+export interface VerifyOutcome {
+  /** `Authentication-Results: …` without the final CRLF, or `""` (H-04). */
+  readonly authResults: string;
+  readonly dmarcResult: string | null;
+  /** DMARC failed and the domain asks for `p=reject`. */
+  readonly dmarcReject: boolean;
+  /** DKIM-Signature headers found and how many passed (DK-08 metrics). */
+  readonly dkimFound: number;
+  readonly dkimValid: number;
+}
+
+/** Mail authentication as the session needs it; `app_parts.ts` builds it over msgauth. */
+export interface MessageAuth {
+  /** SPF at MAIL FROM for unauthenticated, non-null senders (SP-01). */
+  spf(ip: string, sender: string, helo: string): Promise<SpfOutcome>;
+  /**
+   * Signs with every DKIM key of `domain` (DK-01); the message comes back
+   * unchanged when the domain has none. Throws when signing fails (S-46).
+   */
+  sign(message: Uint8Array, domain: string): Uint8Array;
+  /** Verifies DKIM and evaluates DMARC (DK-04, B-07); never throws for bad input. */
+  verify(
+    message: Uint8Array,
+    spf: SpfOutcome | null,
+    hostname: string,
+  ): Promise<VerifyOutcome>;
+  /** `dmarc_enforce`. */
+  readonly dmarcEnforce: boolean;
+}
+
+/** SL-02, as `DomainInfo` provides it. */
+export interface SecurityLevels {
+  incomingCheck(domain: string, level: number): Promise<boolean>;
+  incomingSkipped(): void;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkSender } from "./session_msgauth.ts";
 import { SmtpError } from "../smtp/errors.ts";
 import { parseMailFrom, parseRcptTo } from "../smtp/command.ts";
 import * as normalize from "../normalize/mod.ts";
@@ -76,7 +77,8 @@ async function mail(s: Session, arg: string): Promise<Reply> {
     }
   }
   s.resetEnvelope();
-  // Sender checks (SPF, sender policy) go above this line; the hook runs last.
+  await checkSender(s, from);
+  // Sender policy (B-02) goes here; the envelope hook runs last.
   await envelopeHook(s, "mail", from);
   s.state.mailFrom = from;
   return ok(250, "2.1.5 Sender ok");

@@ -39,6 +39,7 @@ import { KyselyUserStore, UserDB } from "../../src/userdb/mod.ts";
 import { createNodeSqlite } from "../../src/runtime/node_sqlite.ts";
 import { createNodeFiles } from "../../src/runtime/node_files.ts";
 import { createSystemClock } from "../../src/runtime/clock.ts";
+import { nxdomainDns } from "./dns_stub.ts";
 import { testCa } from "./certs.ts";
 
 /** Repository root. */
@@ -170,7 +171,7 @@ async function prepareDir(
 ): Promise<void> {
   mkdirSync(join(dir, "mail"), { recursive: true });
   if (opts.configDir) cpSync(opts.configDir, configDir, { recursive: true });
-  else writeConfigDir(configDir, opts);
+  else writeConfigDir(configDir, opts, await nxdomainDns());
   for (const [path, text] of Object.entries(opts.files ?? {})) {
     mkdirSync(dirname(join(configDir, path)), { recursive: true });
     writeFileSync(join(configDir, path), text, {
@@ -180,7 +181,16 @@ async function prepareDir(
   await addUsers(configDir, opts.users ?? {});
 }
 
-function writeConfigDir(configDir: string, opts: ServerOptions): void {
+/**
+ * Writes the default test config. Unless the test sets `dns_server`, the
+ * server asks a local stub that answers NXDOMAIN at once (SPF, DKIM and MX
+ * lookups of test names never wait on the network).
+ */
+function writeConfigDir(
+  configDir: string,
+  opts: ServerOptions,
+  dnsStub: string,
+): void {
   for (const d of opts.domains ?? ["a.test", "b.test"]) {
     mkdirSync(join(configDir, "domains", d), { recursive: true });
   }
@@ -202,6 +212,7 @@ function writeConfigDir(configDir: string, opts: ServerOptions): void {
         JSON.stringify(join(ROOT, "testdata/hooks/mda-file.sh"))
       }`,
       'mail_delivery_agent_args: ["%to%"]',
+      /^dns_server:/m.test(opts.yaml ?? "") ? "" : `dns_server: "${dnsStub}"`,
       opts.yaml ?? "",
     ].join("\n") + "\n",
   );
@@ -658,4 +669,16 @@ export function queueId(reply: string): string {
   const m = /^250 2\.0\.0 .*queued as (\S+)/.exec(reply);
   if (!m) throw new Error(`no queue id in ${JSON.stringify(reply)}`);
   return m[1]!;
+}
+
+/**
+ * A delivered message without the Authentication-Results and Received-SPF
+ * headers chaski puts on top of unauthenticated mail (D-04), for tests that
+ * look at what follows: our Received header, then the message as sent.
+ */
+export function withoutAuthHeaders(message: string): string {
+  return message.replace(
+    /^(?:(?:Authentication-Results|Received-SPF):[^\n]*\n(?:[\t ][^\n]*\n)*)*/,
+    "",
+  );
 }
