@@ -25,6 +25,7 @@ import {
   sendMail,
   startServer,
   type TestServer,
+  withoutAuthHeaders,
 } from "../harness/server.ts";
 
 /** Dials SMTP and answers the last line of the reply to RCPT TO. */
@@ -173,7 +174,7 @@ describe("aliases", () => {
     assert.match(await rcpt(srv, "alias1@a.test"), /^250 /);
     await send(srv, ["alias1@a.test"], "to-alias1");
     const m = await waitSubject(srv, "ann@a.test", "to-alias1");
-    assert.match(m, /^Received: /);
+    assert.match(withoutAuthHeaders(m), /^Received: /);
     assert.ok(!existsSync(join(srv.dir, "mail", "alias1@a.test")));
     done++;
   });
@@ -236,7 +237,7 @@ describe("aliases", () => {
     );
     const got = readFileSync(pipeOut);
     const text = got.toString("latin1");
-    assert.match(text, /^Received: /);
+    assert.match(withoutAuthHeaders(text), /^Received: /);
     assert.ok(
       got.subarray(got.length - data.length).equals(Buffer.from(data)),
       JSON.stringify(text),

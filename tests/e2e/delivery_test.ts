@@ -16,6 +16,7 @@ import {
   startServer,
   type TestServer,
   waitLog,
+  withoutAuthHeaders,
 } from "../harness/server.ts";
 
 /** A testdata message with its LF line endings turned into CRLF. */
@@ -25,7 +26,8 @@ function message(name: string): string {
 }
 
 /** Splits a delivered message into its first (Received) header and the rest. */
-function splitReceived(m: string): { received: string; rest: string } {
+function splitReceived(delivered: string): { received: string; rest: string } {
+  const m = withoutAuthHeaders(delivered);
   assert.match(m, /^Received: /);
   const end = m.search(/\r\n(?![\t ])/);
   return { received: m.slice(0, end + 2), rest: m.slice(end + 2) };

@@ -19,6 +19,7 @@ import {
   startServer,
   type TestServer,
   waitText,
+  withoutAuthHeaders,
 } from "../harness/server.ts";
 
 /** Starts and stops one instance to see whether Postfix can run here. */
@@ -155,7 +156,7 @@ describe("Postfix relays to chaski", { skip }, () => {
     // chaski's Received header comes first: Postfix's smtp client said
     // EHLO with its hostname and used STARTTLS.
     assert.match(
-      got!,
+      withoutAuthHeaders(got!),
       /^Received: from mx\.pf\.test \(\[127\.0\.0\.1\]\)\r\n\tby mx\.a\.test \(chaski\) with ESMTPS\r\n/,
     );
     assert.match(got!, /by mx\.pf\.test \(Postfix/);
