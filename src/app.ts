@@ -139,8 +139,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     log: log.child({ component: "domaininfo" }),
     metrics,
   });
+  const msgAuth = buildMessageAuth(
+    rt,
+    config,
+    state.dkim,
+    log.child({ component: "msgauth" }),
+  );
   const queue = new Queue({
     store: createQueueStore(db),
+    signNotice: (message, domain) => msgAuth.sign(message, domain),
     couriers: buildCouriers(rt, config, log, {
       metrics,
       sts,
@@ -186,12 +193,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       log: log.child({ component: "smtp" }),
       maillog,
       metrics,
-      msgAuth: buildMessageAuth(
-        rt,
-        config,
-        state.dkim,
-        log.child({ component: "msgauth" }),
-      ),
+      msgAuth,
       secLevels: domainInfo,
       hooks: new Hooks({
         spawner: rt.spawner,

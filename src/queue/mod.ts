@@ -96,6 +96,13 @@ export interface QueueProps {
   readonly leaseMs?: number;
   /** Random source for jitter, [0, 1). @default Math.random */
   readonly random?: () => number;
+  /**
+   * Signs a DSN or delay notice with the reporting domain's DKIM keys
+   * (DK-01 fix: strict receivers take signed bounces); returns the message
+   * unchanged when the domain has no keys. A signing error sends it unsigned.
+   * @default notices are not signed
+   */
+  readonly signNotice?: (message: Uint8Array, domain: string) => Uint8Array;
   /** Where the Q-13 metrics are counted. @default a private registry */
   readonly metrics?: MetricsRegistry;
 }
@@ -358,15 +365,24 @@ export class Queue implements QueuePutter {
   ): Promise<boolean> {
     if (rcpts.length === 0 || item.from === "") return true;
     const isLocal = (d: string) => this.#p.localDomains().has(d);
-    const data = buildDsn({
+    const domain = reportingDomain(item.from, item.to, isLocal);
+    let data = buildDsn({
       id: newId(),
-      reportingDomain: reportingDomain(item.from, item.to, isLocal),
+      reportingDomain: domain,
       sender: item.from,
       recipients: rcpts,
       original: item.data,
       date: new Date(this.#p.clock.now()),
       kind,
     });
+    try {
+      data = this.#p.signNotice?.(data, domain) ?? data;
+    } catch (err) {
+      this.#p.log.error(
+        "could not DKIM-sign a delivery notice, sending it unsigned",
+        { id: item.id, error: err },
+      );
+    }
     try {
       const id = await this.put({
         from: "",

@@ -70,7 +70,12 @@ describe("Queue", () => {
   let queue: Queue;
 
   function makeQueue(
-    opts: { maxItems?: number; owner?: string; metrics?: MetricsRegistry } = {},
+    opts: {
+      maxItems?: number;
+      owner?: string;
+      metrics?: MetricsRegistry;
+      signNotice?: (m: Uint8Array, d: string) => Uint8Array;
+    } = {},
   ): Queue {
     return new Queue({
       store,
@@ -90,6 +95,7 @@ describe("Queue", () => {
       random: () => 0,
       ...(opts.owner ? { owner: opts.owner } : {}),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      ...(opts.signNotice ? { signNotice: opts.signNotice } : {}),
     });
   }
 
@@ -297,6 +303,30 @@ describe("Queue", () => {
       "email:local": 2,
     });
     assert.ok((snap["chasquid/queue/itemsWritten"] as number) >= 3);
+  });
+
+  it("signs DSNs with the reporting domain's keys (DK-01 fix)", async () => {
+    local = new ScriptedCourier({ "bad@a.test": [perm("550 5.1.1 no")] });
+    const signed: string[] = [];
+    queue = makeQueue({
+      signNotice: (m, d) => {
+        signed.push(d);
+        return new TextEncoder().encode(
+          `DKIM-Signature: test; d=${d}\r\n${new TextDecoder().decode(m)}`,
+        );
+      },
+    });
+    await queue.put({ ...env(["bad@a.test"]), from: "s@a.test" });
+    queue.start();
+    await until(
+      () => local.calls.some((c) => c.to === "s@a.test"),
+      "the DSN delivery",
+    );
+    assert.deepEqual(signed, ["a.test"]);
+    assert.match(
+      local.calls.find((c) => c.to === "s@a.test")!.data,
+      /^DKIM-Signature: test; d=a\.test\r\n/,
+    );
   });
 
   it("never bounces mail from the null sender", async () => {
