@@ -61,7 +61,7 @@ aliases). Regenerate them after changing the config or adding pipe aliases.
 `;
 
 /** Hooks the server may run; listed whether or not they exist yet. */
-const HOOKS = ["post-data", "alias-resolve"] as const;
+const HOOKS = ["post-data", "envelope", "alias-resolve"] as const;
 
 /** Environment variables the server reads. */
 const ENV = ["NODE_V8_COVERAGE", "PATH", "USER", "SHELL"] as const;

@@ -17,7 +17,7 @@ describe("denoFlags()", () => {
       "--allow-net=[::]:25,[::]:587,[::]:465," +
       "unix:/var/lib/chaski/localrpc-v1,10.0.0.53:53,0.0.0.0:0,0.0.0.0/0:25",
       "--allow-run=maildrop,/etc/chaski/hooks/post-data," +
-      "/etc/chaski/hooks/alias-resolve",
+      "/etc/chaski/hooks/envelope,/etc/chaski/hooks/alias-resolve",
       "--allow-env=NODE_V8_COVERAGE,PATH,USER,SHELL",
       "--ignore-env=LOG_TOKENS,LOG_STREAM",
       "--allow-sys=hostname",
@@ -49,7 +49,7 @@ describe("denoFlags()", () => {
       "unix:/etc/chaski/data/localrpc-v1,[::1]:5353,[::]:0,0.0.0.0/0:2526," +
       "unix:/run/dovecot/lmtp",
       "--allow-run=/etc/chaski/hooks/post-data," +
-      "/etc/chaski/hooks/alias-resolve,/usr/bin/procmail",
+      "/etc/chaski/hooks/envelope,/etc/chaski/hooks/alias-resolve,/usr/bin/procmail",
     ]);
   });
 });
