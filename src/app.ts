@@ -25,6 +25,8 @@ import { MetricsRegistry } from "./monitoring/mod.ts";
 import { daemonEnvFrom, Hooks } from "./hooks/mod.ts";
 import { KyselyStsStore, StsCache } from "./sts/mod.ts";
 import { DomainInfo, KyselyDomainInfoStore } from "./domaininfo/mod.ts";
+import { buildSrs, srsRouting } from "./app_forward.ts";
+import { KyselySrsKeyStore, type Srs } from "./srs/mod.ts";
 
 /** Options for `createApp`. */
 export interface AppOptions {
@@ -113,7 +115,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     log: log.child({ component: "userdb" }),
   });
   let state: ServerState;
+  let srs: Srs;
   try {
+    srs = await buildSrs(new KyselySrsKeyStore(db), rt.clock);
     state = await ServerState.load(rt, config, {
       users,
       log,
@@ -145,6 +149,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     state.dkim,
     log.child({ component: "msgauth" }),
   );
+  const routing = srsRouting({
+    srs,
+    aliases: () => state.aliases,
+    isLocal: (d) => state.domains.has(d),
+    log: log.child({ component: "srs" }),
+  });
   const queue = new Queue({
     store: createQueueStore(db),
     signNotice: (message, domain) => msgAuth.sign(message, domain),
@@ -154,7 +164,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       secLevels: domainInfo,
     }),
     localDomains: () => state.domains,
-    expand: (rcpt) => state.aliases.resolve(rcpt),
+    expand: routing.expand,
+    rewriteSender: (sender, domain) => srs.forward(sender, domain),
     clock: rt.clock,
     log: log.child({ component: "queue" }),
     maillog,
@@ -184,10 +195,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
             ? "ok"
             : "bad",
       },
-      recipients: {
-        exists: async (addr) =>
-          (await state.aliases.checkRecipient(addr)) === "ok",
-      },
+      recipients: { exists: routing.exists },
       queue,
       clock: rt.clock,
       log: log.child({ component: "smtp" }),

@@ -8,11 +8,12 @@
  * listed servers; `email` to a local domain → the local courier (MDA or
  * LMTP); `email` elsewhere → SMTP through MX.
  *
- * Sender rewriting for forwards (CO-06, fixed as CO-07 says): when a
- * non-local sender's mail is expanded by an alias to a remote address, the
- * envelope sender becomes `<origUser>+fwd_from=<sender, @ as =>@<origDomain>`
- * so SPF at the next hop sees our domain; direct remote recipients keep the
- * MAIL FROM.
+ * Sender rewriting for forwards (B-09, replacing CO-06 and fixing CO-07):
+ * when a non-local sender's mail is expanded by an alias to a remote
+ * address, the envelope sender becomes the SRS address the queue's
+ * `rewriteSender` makes at the alias's domain (`src/srs`), so SPF at the
+ * next hop sees our domain and bounces come back to the original sender;
+ * direct remote recipients keep the MAIL FROM.
  *
  * @module
  */
@@ -86,7 +87,12 @@ export interface RoundDeps {
   readonly maxBatch?: number;
   /** Counts one attempt per recipient (Q-13). @default not counted */
   readonly deliverAttempts?: Counter;
+  /** The SRS rewrite of forwarded senders (B-09). @default not rewritten */
+  readonly rewriteSender?: SenderRewriter;
 }
+
+/** Rewrites `sender` for mail forwarded by an alias of `aliasDomain` (SRS). */
+export type SenderRewriter = (sender: string, aliasDomain: string) => string;
 
 /** The outcome of one recipient in one round, with the error when it failed. */
 export interface RoundOutcome {
@@ -126,23 +132,23 @@ export class Limiter {
   }
 }
 
-/** The envelope sender to use for `r` (CO-06 as fixed by CO-07). */
+/**
+ * The envelope sender to use for `r` (B-09, CO-07 fixed): rewritten only
+ * for a non-local sender's mail that an alias sent to a remote address.
+ */
 export function senderFor(
   from: string,
   r: StoredRecipient,
-  isLocal: (d: string) => boolean,
+  opts: { isLocal: (d: string) => boolean; rewrite?: SenderRewriter },
 ): string {
-  if (from === "" || r.type === "pipe") return from;
+  const { isLocal, rewrite } = opts;
+  if (from === "" || r.type === "pipe" || !rewrite) return from;
   if (isLocal(domainOf(from))) return from;
   const expanded = r.address !== r.originalAddress || r.type === "forward";
   if (!expanded || (r.type === "email" && isLocal(domainOf(r.address)))) {
     return from;
   }
-  const [origUser, origDomain] = split(r.originalAddress);
-  const user = origUser.split("+")[0];
-  return `${user}+fwd_from=${from.replace("@", "=")}@${
-    domainToAscii(origDomain)
-  }`;
+  return rewrite(from, domainToAscii(split(r.originalAddress)[1]));
 }
 
 /** Runs one round over the item's pending recipients; returns their statuses by idx. */
@@ -190,7 +196,10 @@ function groupRecipients(item: StoredItem, deps: RoundDeps): Group[] {
   const max = deps.maxBatch ?? 100;
   for (const r of item.recipients) {
     if (r.status !== "pending") continue;
-    const from = senderFor(item.from, r, deps.isLocal);
+    const from = senderFor(item.from, r, {
+      isLocal: deps.isLocal,
+      ...(deps.rewriteSender ? { rewrite: deps.rewriteSender } : {}),
+    });
     const domain = domainOf(r.address);
     const local = r.type === "email" && deps.isLocal(domain);
     if (r.type === "pipe" || (local && !deps.couriers.localBatch)) {

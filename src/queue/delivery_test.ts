@@ -11,8 +11,10 @@ import {
   senderFor,
 } from "./delivery.ts";
 import type { QueueStore, StoredItem, StoredRecipient } from "./types.ts";
+import { Srs } from "../srs/mod.ts";
 
 const isLocal = (d: string) => d === "a.test";
+const rewrite = (s: string, d: string) => `SRS(${s})@${d}`;
 
 function rcpt(
   idx: number,
@@ -56,13 +58,13 @@ describe("senderFor()", () => {
       "forward of a non-local sender is rewritten",
       "s@other.test",
       rcpt(0, "x@remote.test", { originalAddress: "al+tag@a.test" }),
-      "al+fwd_from=s=other.test@a.test",
+      "SRS(s@other.test)@a.test",
     ],
     [
       "via forwards are rewritten too",
       "s@other.test",
       rcpt(0, "al@a.test", { type: "forward", via: ["mx1"] }),
-      "al+fwd_from=s=other.test@a.test",
+      "SRS(s@other.test)@a.test",
     ],
     [
       "alias to a local user keeps the sender",
@@ -78,8 +80,62 @@ describe("senderFor()", () => {
     ],
   ];
   for (const [name, from, r, want] of cases) {
-    it(name, () => assert.equal(senderFor(from, r, isLocal), want));
+    it(
+      name,
+      () => assert.equal(senderFor(from, r, { isLocal, rewrite }), want),
+    );
   }
+  it("keeps the sender when the queue has no rewriter", () => {
+    const r = rcpt(0, "x@remote.test", { originalAddress: "al@a.test" });
+    assert.equal(senderFor("s@other.test", r, { isLocal }), "s@other.test");
+  });
+});
+
+describe("deliverRound() with SRS", () => {
+  it("sends forwards of non-local senders with a reversible SRS0 sender", async () => {
+    const srs = new Srs({ keys: [new Uint8Array(32)], now: () => 0 });
+    const froms: [string, string[]][] = [];
+    const item: StoredItem = {
+      id: "ID",
+      from: "x@ext.test",
+      to: [],
+      data: new Uint8Array(),
+      createdAt: 0,
+      delayNotified: false,
+      recipients: [
+        rcpt(0, "someone@b.test", { originalAddress: "fwd@a.test" }),
+        rcpt(1, "direct@b.test"),
+      ],
+    };
+    await deliverRound(item, {
+      store: {
+        recordAttempt: () => Promise.resolve(),
+      } as unknown as QueueStore,
+      couriers: {
+        local: { deliver: () => Promise.resolve({ status: "sent" }) },
+        remote: {
+          deliverBatch: (req) => {
+            froms.push([req.from, [...req.to]]);
+            return Promise.resolve({
+              results: req.to.map(() => ({ status: "sent" as const })),
+            });
+          },
+        },
+        pipe: { deliver: () => Promise.resolve({ status: "sent" }) },
+      },
+      isLocal,
+      now: () => 0,
+      log: nullLogger(),
+      maillog: new MailLog({ write: () => {} }),
+      domainLimiter: new Limiter(5),
+      rewriteSender: (s, d) => srs.forward(s, d),
+    });
+    const fwd = froms.find(([, to]) => to.includes("someone@b.test"))!;
+    assert.match(fwd[0], /^SRS0=[A-Z2-7]{6}=[A-Z2-7]{2}=ext\.test=x@a\.test$/);
+    assert.deepEqual(srs.reverse(fwd[0]), { ok: true, address: "x@ext.test" });
+    const direct = froms.find(([, to]) => to.includes("direct@b.test"))!;
+    assert.equal(direct[0], "x@ext.test");
+  });
 });
 
 describe("Limiter", () => {

@@ -42,7 +42,12 @@ import type {
   StoredRecipient,
 } from "./types.ts";
 import { buildDsn, type DsnRecipient, reportingDomain } from "./dsn.ts";
-import { type Couriers, deliverRound, Limiter } from "./delivery.ts";
+import {
+  type Couriers,
+  deliverRound,
+  Limiter,
+  type SenderRewriter,
+} from "./delivery.ts";
 import { MetricsRegistry } from "../monitoring/mod.ts";
 
 export type * from "./types.ts";
@@ -56,6 +61,7 @@ export {
   Limiter,
   type PipeCourierLike,
   senderFor,
+  type SenderRewriter,
 } from "./delivery.ts";
 
 /** A recipient as alias expansion returns it. */
@@ -105,6 +111,11 @@ export interface QueueProps {
   readonly signNotice?: (message: Uint8Array, domain: string) => Uint8Array;
   /** Where the Q-13 metrics are counted. @default a private registry */
   readonly metrics?: MetricsRegistry;
+  /**
+   * The SRS rewrite of senders forwarded to remote addresses (B-09).
+   * @default forwarded senders are kept
+   */
+  readonly rewriteSender?: SenderRewriter;
 }
 
 const COUNT_REFRESH_MS = 5_000;
@@ -299,6 +310,9 @@ export class Queue implements QueuePutter {
       maillog: this.#p.maillog,
       domainLimiter: this.#limiter,
       deliverAttempts: this.#m.deliverAttempts,
+      ...(this.#p.rewriteSender
+        ? { rewriteSender: this.#p.rewriteSender }
+        : {}),
     });
     // The round's results are saved as they come: one write of the item.
     this.#m.itemsWritten.inc();
