@@ -22,7 +22,9 @@ export type Kind =
   | "list"
   | "listen"
   | "duration"
-  | "port";
+  | "port"
+  | "policyMap"
+  | "grantMap";
 
 /** One key of the table. */
 export interface FieldSpec {
@@ -38,6 +40,10 @@ export interface FieldSpec {
 }
 
 const DEFAULT_MDA_ARGS = ["-f", "%from%", "-d", "%to_user%"];
+
+/** `sender_policy` values (B-02). */
+const POLICY_MODES: readonly string[] = ["off", "report", "enforce"];
+const MODES_TEXT = 'must be "off", "report" or "enforce"';
 
 /** Every key with its default. `hostname`'s default is filled in at load. */
 export const FIELDS: Readonly<Record<FieldName, FieldSpec>> = {
@@ -122,6 +128,14 @@ export const FIELDS: Readonly<Record<FieldName, FieldSpec>> = {
     check: (v: string) => /\s/.test(v) ? "must be host or host:port" : "",
   },
   dmarc_enforce: { kind: "bool", default: false, chasquid: false },
+  sender_policy: {
+    kind: "string",
+    default: "report",
+    chasquid: false,
+    check: (v: string) => POLICY_MODES.includes(v) ? "" : MODES_TEXT,
+  },
+  sender_policy_overrides: { kind: "policyMap", default: {}, chasquid: false },
+  send_as: { kind: "grantMap", default: {}, chasquid: false },
   lmtp_address: {
     kind: "string",
     default: "",
@@ -205,6 +219,14 @@ const EXPECTED: Readonly<Record<Kind, [string, string]>> = {
   duration: ["string", 'a duration such as "30s" or "1h30m"'],
   list: ["list", "a list of strings"],
   listen: ["list", 'a list of addresses such as ":25"'],
+  policyMap: [
+    "mapping",
+    'a mapping of "user@domain" or "domain" to "off", "report" or "enforce"',
+  ],
+  grantMap: [
+    "mapping",
+    'a mapping of "user@domain" or "domain" to a list of addresses',
+  ],
 };
 
 function convertKind(
@@ -238,7 +260,56 @@ function convertKind(
       return stringList(raw as unknown[], fail).map((a, i) =>
         checkListen(key, a, (what, shown) => fail(what, shown, i))
       );
+    case "policyMap":
+      return policyMap(raw as Record<string, unknown>, fail);
+    case "grantMap":
+      return grantMap(raw as Record<string, unknown>, fail);
   }
+}
+
+/** `user@domain` or `domain`: the keys of the sender policy maps. */
+const WHO = /^([^@\s]+@)?[^@\s*]+$/;
+/** `user@domain` or `*@domain`: a `send_as` grant. */
+const GRANT = /^[^@\s]+@[^@\s*]+$/;
+
+function policyMap(
+  raw: Record<string, unknown>,
+  fail: Fail,
+): Record<string, string> {
+  Object.entries(raw).forEach(([who, mode], i) => {
+    if (!WHO.test(who)) {
+      fail('must have "user@domain" or "domain" keys', who, i);
+    }
+    if (typeof mode !== "string" || !POLICY_MODES.includes(mode)) {
+      fail(`entry "${who}" ${MODES_TEXT}`, mode, i);
+    }
+  });
+  return raw as Record<string, string>;
+}
+
+function grantMap(
+  raw: Record<string, unknown>,
+  fail: Fail,
+): Record<string, string[]> {
+  Object.entries(raw).forEach(([who, grants], i) => {
+    if (!WHO.test(who)) {
+      fail('must have "user@domain" or "domain" keys', who, i);
+    }
+    const bad = Array.isArray(grants)
+      ? grants.find((g) =>
+        typeof g !== "string" || !GRANT.test(g) ||
+        (g.includes("*") && !g.startsWith("*@"))
+      )
+      : grants;
+    if (bad !== undefined) {
+      fail(
+        `entry "${who}" must be a list of "user@domain" or "*@domain"`,
+        bad,
+        i,
+      );
+    }
+  });
+  return raw as Record<string, string[]>;
 }
 
 /** The YAML-ish type name of a raw value. */

@@ -71,6 +71,9 @@
  * | `outgoing_smtp_port` | port | `25` | *chaski.* Port for outgoing SMTP (tests use loopback) |
  * | `dns_server` | `host[:port]` | `""` | *chaski.* DNS server; `""` reads /etc/resolv.conf |
  * | `dmarc_enforce` | bool | `false` | *chaski.* Reject DMARC failures of `p=reject` domains (B-07); off only records them |
+ * | `sender_policy` | `off`, `report`, `enforce` | `"report"` | *chaski.* May authenticated users send as addresses that are not theirs (B-02): `report` logs and counts, `enforce` rejects (`553 5.7.1` at MAIL, `550 5.7.1` after DATA) |
+ * | `sender_policy_overrides` | mapping | `{}` | *chaski.* `sender_policy` per domain or per `user@domain` (the user wins): `{example.com: enforce, bob@example.com: off}` |
+ * | `send_as` | mapping | `{}` | *chaski.* Extra addresses a `user@domain`, or every user of a `domain`, may send as: `{bob@example.com: ["sales@example.com", "*@other.example"]}` |
  * | `lmtp_address` | `host:port` or path | `""` | *chaski.* Deliver local mail over LMTP instead of the MDA |
  * | `max_connections` | positive int | `500` | *chaski.* Concurrent connections in total |
  * | `max_connections_per_ip` | positive int | `20` | *chaski.* Concurrent connections per client IP |

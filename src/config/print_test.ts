@@ -18,7 +18,7 @@ describe("formatConfig()", () => {
     assert.equal(data.reload_every, "30s");
     assert.deepEqual(data.smtp_address, [":25"]);
     assert.equal(data.database, "sqlite:chaski.db");
-    assert.equal(Object.keys(data).length, 31);
+    assert.equal(Object.keys(data).length, 34);
     assert.match(
       text,
       /^# config_dir: \/etc\/chaski\n# source_file: \(defaults\)\n/,

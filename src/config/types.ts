@@ -69,6 +69,19 @@ export interface Config {
    */
   readonly dmarc_enforce: boolean;
   /**
+   * Sender policy for authenticated users (B-02): may they use MAIL FROM
+   * and `From:` addresses that are not theirs. `report` logs and counts,
+   * `enforce` rejects. @default "report"
+   */
+  readonly sender_policy: "off" | "report" | "enforce";
+  /** Per-domain or per-user (`user@domain`) `sender_policy`; the user wins. @default {} */
+  readonly sender_policy_overrides: Readonly<Record<string, string>>;
+  /**
+   * Extra addresses (`user@domain` or `*@domain`) a user, or every user of
+   * a domain, may send as. @default {}
+   */
+  readonly send_as: Readonly<Record<string, readonly string[]>>;
+  /**
    * Deliver local mail over LMTP to this `host:port` or unix socket instead
    * of running the MDA. @default "" (use the MDA)
    */

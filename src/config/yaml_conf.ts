@@ -48,6 +48,8 @@ export function parseYamlConf(text: string, file: string): Layer {
     const node = pair.value as Node | null;
     const itemLines = isSeq(node)
       ? node.items.map((n) => lineOf(n) || line)
+      : isMap(node)
+      ? node.items.map((p) => lineOf(p.key) || line)
       : [];
     const value = convert(key, plain(node), { file, line, itemLines });
     values.set(key, { value, line });

@@ -205,3 +205,80 @@ describe("parseYamlConf()", () => {
     assert.ok(e.line >= 2);
   });
 });
+
+describe("parseYamlConf() sender policy keys (B-02)", () => {
+  it("reads the mode, the overrides and the grants", () => {
+    assert.deepEqual(
+      parse(
+        "sender_policy: enforce\n" +
+          "sender_policy_overrides:\n  example.com: report\n  bob@example.com: off\n" +
+          'send_as: {bob@example.com: [sales@example.com, "*@other.example"], example.com: []}\n',
+      ),
+      {
+        sender_policy: "enforce",
+        sender_policy_overrides: {
+          "example.com": "report",
+          "bob@example.com": "off",
+        },
+        send_as: {
+          "bob@example.com": ["sales@example.com", "*@other.example"],
+          "example.com": [],
+        },
+      },
+    );
+  });
+
+  const bad: [name: string, text: string, message: string][] = [
+    [
+      "unknown mode",
+      "sender_policy: strict",
+      'chaski.yaml:1: field "sender_policy" must be "off", "report" or "enforce": current value is "strict"',
+    ],
+    [
+      // YAML 1.2: `off` is a string, but `false` is not.
+      "boolean mode",
+      "sender_policy: false",
+      'chaski.yaml:1: field "sender_policy" must be a string, not a boolean: current value is "false"',
+    ],
+    [
+      "overrides as a list",
+      "sender_policy_overrides: [a]",
+      'chaski.yaml:1: field "sender_policy_overrides" must be a mapping of "user@domain" or "domain" to "off", "report" or "enforce", not a list: current value is ["a"]',
+    ],
+    [
+      "bad mode in an override, on its line",
+      "sender_policy_overrides:\n  a.test: report\n  b@a.test: reject\n",
+      'chaski.yaml:3: field "sender_policy_overrides" entry "b@a.test" must be "off", "report" or "enforce": current value is "reject"',
+    ],
+    [
+      "override key with two @",
+      "sender_policy_overrides: {a@b@c: off}",
+      'chaski.yaml:1: field "sender_policy_overrides" must have "user@domain" or "domain" keys: current value is "a@b@c"',
+    ],
+    [
+      "grant that is not a list",
+      "send_as:\n  bob@a.test: sales@a.test\n",
+      'chaski.yaml:2: field "send_as" entry "bob@a.test" must be a list of "user@domain" or "*@domain": current value is "sales@a.test"',
+    ],
+    [
+      "grant without a domain",
+      "send_as: {bob@a.test: [sales]}",
+      'chaski.yaml:1: field "send_as" entry "bob@a.test" must be a list of "user@domain" or "*@domain": current value is "sales"',
+    ],
+    [
+      "partial wildcard",
+      'send_as: {bob@a.test: ["s*@a.test"]}',
+      'chaski.yaml:1: field "send_as" entry "bob@a.test" must be a list of "user@domain" or "*@domain": current value is "s*@a.test"',
+    ],
+    [
+      "wildcard domain",
+      'send_as: {bob@a.test: ["*@*"]}',
+      'chaski.yaml:1: field "send_as" entry "bob@a.test" must be a list of "user@domain" or "*@domain": current value is "*@*"',
+    ],
+  ];
+  for (const [name, text, message] of bad) {
+    it(`rejects: ${name}`, () => {
+      assert.equal(error(text).message, message);
+    });
+  }
+});
