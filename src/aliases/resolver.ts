@@ -102,6 +102,8 @@ export interface LoadResult {
 interface Pass {
   readonly hook: Map<string, Promise<Recipient[]>>;
   hookPresent?: Promise<boolean>;
+  /** Skip the catch-all (N-09 step 4). */
+  noCatchAll?: boolean;
 }
 
 /** What the N-09 sequence found for a local address. */
@@ -164,11 +166,18 @@ export class AliasResolver {
    * The final recipients of an address (N-09, AL-06..AL-10). Non-local
    * addresses come back as themselves; a local address with no alias, no
    * user and no catch-all comes back cleaned, for delivery to fail later.
+   * `catchAll: false` skips step 4 at every level, for the sender policy
+   * (B-02): an address only caught by a catch-all belongs to nobody.
    * @throws {AliasResolveError} on a loop deeper than `RECURSION_LIMIT` or
    * a hook failure.
    */
-  async resolve(address: string): Promise<Recipient[]> {
-    return await this.#resolve(address, 0, newPass());
+  async resolve(
+    address: string,
+    opts: { catchAll?: boolean } = {},
+  ): Promise<Recipient[]> {
+    const pass = newPass();
+    pass.noCatchAll = opts.catchAll === false;
+    return await this.#resolve(address, 0, pass);
   }
 
   /**
@@ -250,6 +259,7 @@ export class AliasResolver {
     if (await this.#p.userExists(cleaned)) {
       return { kind: "user", address: cleaned };
     }
+    if (pass.noCatchAll) return { kind: "none", address: cleaned };
     const star = `*@${domainOf(address)}`;
     const all = await this.#lookup(star, pass);
     if (all.targets.length > 0) return { kind: "alias", from: star, ...all };

@@ -35,6 +35,15 @@ describe("MailLog", () => {
     ]);
   });
 
+  it("writes one line per sender policy report", () => {
+    const { lines, log } = capture();
+    log.senderPolicy("1.2.3.4:5", "bob@d", "alice@d", ["alice@d", "x@y"]);
+    assert.deepEqual(lines, [
+      "1.2.3.4:5 sender policy violation user=bob@d from=alice@d " +
+      "not_theirs=[alice@d x@y] - reported",
+    ]);
+  });
+
   it("never lets a value break the one-line-per-event shape", () => {
     const { lines, log } = capture();
     log.rejected("1.2.3.4:5", null, [], "bad\r\nthing");

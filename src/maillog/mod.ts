@@ -78,6 +78,22 @@ export class MailLog {
     this.#line(`${remote} rejected${f}${t} - ${reason}`);
   }
 
+  /**
+   * An authenticated user sent as addresses that are not theirs and the
+   * sender policy only reports it (B-02 `report`).
+   */
+  senderPolicy(
+    remote: string,
+    user: string,
+    from: string,
+    notTheirs: readonly string[],
+  ): void {
+    this.#line(
+      `${remote} sender policy violation user=${user} from=${from} ` +
+        `not_theirs=[${notTheirs.join(" ")}] - reported`,
+    );
+  }
+
   queued(
     remote: string,
     id: string,
