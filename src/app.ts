@@ -25,6 +25,7 @@ import { MetricsRegistry } from "./monitoring/mod.ts";
 import { daemonEnvFrom, Hooks } from "./hooks/mod.ts";
 import { KyselyStsStore, StsCache } from "./sts/mod.ts";
 import { DomainInfo, KyselyDomainInfoStore } from "./domaininfo/mod.ts";
+import { SenderPolicy } from "./policy/mod.ts";
 import { buildSrs, srsRouting } from "./app_forward.ts";
 import { KyselySrsKeyStore, type Srs } from "./srs/mod.ts";
 
@@ -203,6 +204,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
       metrics,
       msgAuth,
       secLevels: domainInfo,
+      senderPolicy: new SenderPolicy({
+        mode: config.sender_policy,
+        overrides: config.sender_policy_overrides,
+        sendAs: config.send_as,
+        dropChars: config.drop_characters,
+        suffixSeps: config.suffix_separators,
+        resolve: (a) => state.aliases.resolve(a, { catchAll: false }),
+        isLocal: (d) => state.domains.has(d),
+        metrics,
+      }),
       hooks: new Hooks({
         spawner: rt.spawner,
         files: rt.files,

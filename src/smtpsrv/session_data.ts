@@ -12,6 +12,7 @@ import type { Reply, Session } from "./session.ts";
 import { receivedHeader } from "./received.ts";
 import { scanHeaders } from "./message_check.ts";
 import { postDataHook } from "./session_hooks.ts";
+import { policyFromHeader } from "./session_policy.ts";
 
 const encoder = new TextEncoder();
 
@@ -88,6 +89,8 @@ export async function data(s: Session): Promise<Reply | null> {
 
   s.metrics.tlsCount.inc(s.conn.tls ? "tls" : "plain");
 
+  // B-02 (D-03, chaski differs): what gets signed must be the user's.
+  await policyFromHeader(s, body);
   // D-03: sign (authenticated) or verify (others), then D-04's headers:
   // Authentication-Results, Received-SPF, Received, [DKIM-Signature…], message.
   const { body: checked, above } = await authenticateData(s, body);

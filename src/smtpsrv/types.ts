@@ -93,6 +93,18 @@ export interface SessionContext {
   readonly msgAuth?: MessageAuth;
   /** Inbound security levels (SL-02). @default none */
   readonly secLevels?: SecurityLevels;
+  /** Sender policy for authenticated users (B-02). @default none: anything goes (A-09) */
+  readonly senderPolicy?: SenderPolicyCheck;
+}
+
+/** The sender policy as the session needs it; `SenderPolicy` from src/policy implements it. */
+export interface SenderPolicyCheck {
+  /** The mode for an authenticated `user@domain`. */
+  modeFor(user: string): "off" | "report" | "enforce";
+  /** The addresses that are not `user`'s; throws when alias lookups fail. */
+  notOwned(user: string, addresses: readonly string[]): Promise<string[]>;
+  /** Counts one checked message. */
+  count(result: "ok" | "violation"): void;
 }
 
 /** The SPF outcome the session keeps for headers, hooks and DMARC. */

@@ -15,6 +15,7 @@ import type { Handler, Reply, Session } from "./session.ts";
 import { auth } from "./session_auth.ts";
 import { data } from "./session_data.ts";
 import { envelopeHook } from "./session_hooks.ts";
+import { policyMailFrom } from "./session_policy.ts";
 
 const MAX_RECIPIENTS = 100;
 const MAX_ADDRESS_LEN = 256;
@@ -78,7 +79,8 @@ async function mail(s: Session, arg: string): Promise<Reply> {
   }
   s.resetEnvelope();
   await checkSender(s, from);
-  // Sender policy (B-02) goes here; the envelope hook runs last.
+  // Sender policy (B-02); the envelope hook runs last.
+  await policyMailFrom(s, from);
   await envelopeHook(s, "mail", from);
   s.state.mailFrom = from;
   return ok(250, "2.1.5 Sender ok");
