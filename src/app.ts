@@ -26,7 +26,7 @@ import { daemonEnvFrom, Hooks } from "./hooks/mod.ts";
 import { KyselyStsStore, StsCache } from "./sts/mod.ts";
 import { DomainInfo, KyselyDomainInfoStore } from "./domaininfo/mod.ts";
 import { SenderPolicy } from "./policy/mod.ts";
-import { buildSrs, srsRouting } from "./app_forward.ts";
+import { buildArcSealer, buildSrs, srsRouting } from "./app_forward.ts";
 import { KyselySrsKeyStore, type Srs } from "./srs/mod.ts";
 
 /** Options for `createApp`. */
@@ -167,6 +167,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
     localDomains: () => state.domains,
     expand: routing.expand,
     rewriteSender: (sender, domain) => srs.forward(sender, domain),
+    sealForward: buildArcSealer({
+      resolver: rt.resolver({ server: config.dns_server }),
+      dkim: () => state.dkim,
+      hostname: config.hostname,
+      clock: rt.clock,
+      log: log.child({ component: "arc" }),
+    }),
     clock: rt.clock,
     log: log.child({ component: "queue" }),
     maillog,

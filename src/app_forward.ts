@@ -10,10 +10,17 @@
  * unknown (`550 5.1.1`). Any other recipient goes to the aliases as before,
  * including old `+fwd_from=` addresses, which resolve by suffix removal.
  *
+ * ARC (B-08): the queue seals, at delivery time, what an alias sends to
+ * remote addresses, with the first RSA `dkim:*.pem` key of the alias's
+ * domain; a domain without one forwards unsealed, logged.
+ *
  * @module
  */
 
-import type { Clock } from "./runtime/types.ts";
+import type { Clock, Resolver } from "./runtime/types.ts";
+import type { DkimKeys } from "./app_msgauth.ts";
+import type { ForwardSealer } from "./queue/mod.ts";
+import { sealArc } from "./msgauth/mod.ts";
 import type { Logger } from "./log/mod.ts";
 import type { AliasResolver } from "./aliases/mod.ts";
 import type { ExpandedRecipient } from "./queue/mod.ts";
@@ -61,5 +68,53 @@ export function srsRouting(deps: SrsRoutingDeps): {
       }
       return await deps.aliases().resolve(rcpt);
     },
+  };
+}
+
+/** What the ARC sealer needs. */
+export interface ArcSealerDeps {
+  readonly resolver: Resolver;
+  /** The domains' DKIM keys, as currently loaded. */
+  readonly dkim: () => DkimKeys;
+  /** Our hostname, the authserv-id of ARC-Authentication-Results. */
+  readonly hostname: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** The queue's `sealForward`: never throws, logs why it did not seal. */
+export function buildArcSealer(deps: ArcSealerDeps): ForwardSealer {
+  return async (data, aliasDomain) => {
+    const key = deps.dkim().get(aliasDomain)
+      .find((k) => k.algorithm === "rsa-sha256");
+    if (!key) {
+      deps.log.info("forward not ARC-sealed: no RSA DKIM key", {
+        domain: aliasDomain,
+      });
+      return data;
+    }
+    try {
+      const r = await sealArc(data, {
+        resolver: deps.resolver,
+        signingDomain: aliasDomain,
+        selector: key.selector,
+        privateKey: key.key,
+        authservId: deps.hostname,
+        now: new Date(deps.clock.now()),
+      });
+      if (!r.sealed) {
+        deps.log.info("forward not ARC-sealed", {
+          domain: aliasDomain,
+          reason: r.error,
+        });
+      }
+      return r.message;
+    } catch (err) {
+      deps.log.error("ARC sealing failed, forwarding unsealed", {
+        domain: aliasDomain,
+        error: err,
+      });
+      return data;
+    }
   };
 }

@@ -68,6 +68,7 @@ export {
   type DmarcOptions,
   type DmarcResult,
 } from "./dmarc.ts";
+export { type ArcSealOptions, type ArcSealResult, sealArc } from "./arc.ts";
 export {
   authResultsHeader,
   type AuthResultsOptions,

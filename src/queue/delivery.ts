@@ -15,6 +15,12 @@
  * next hop sees our domain and bounces come back to the original sender;
  * direct remote recipients keep the MAIL FROM.
  *
+ * ARC sealing (B-08) happens here too, at delivery time: the recipients an
+ * alias sent to a remote address (whatever the sender) are grouped by the
+ * alias's domain, and each such group gets the message as the queue's
+ * `sealForward` returns it for that domain (an ARC set on top). Direct
+ * recipients, local ones and pipes get the message as queued.
+ *
  * @module
  */
 
@@ -89,7 +95,19 @@ export interface RoundDeps {
   readonly deliverAttempts?: Counter;
   /** The SRS rewrite of forwarded senders (B-09). @default not rewritten */
   readonly rewriteSender?: SenderRewriter;
+  /** ARC sealing of forwarded messages (B-08). @default not sealed */
+  readonly sealForward?: ForwardSealer;
 }
+
+/**
+ * Returns the message to forward for an alias of `aliasDomain`, with an ARC
+ * set on top; returns it unchanged when it cannot seal (and says why in the
+ * log), never throws.
+ */
+export type ForwardSealer = (
+  data: Uint8Array,
+  aliasDomain: string,
+) => Promise<Uint8Array>;
 
 /** Rewrites `sender` for mail forwarded by an alias of `aliasDomain` (SRS). */
 export type SenderRewriter = (sender: string, aliasDomain: string) => string;
@@ -142,13 +160,25 @@ export function senderFor(
   opts: { isLocal: (d: string) => boolean; rewrite?: SenderRewriter },
 ): string {
   const { isLocal, rewrite } = opts;
-  if (from === "" || r.type === "pipe" || !rewrite) return from;
-  if (isLocal(domainOf(from))) return from;
+  if (from === "" || !rewrite || isLocal(domainOf(from))) return from;
+  const domain = forwardedBy(r, isLocal);
+  return domain === null ? from : rewrite(from, domain);
+}
+
+/**
+ * The alias domain (IDNA ASCII) when `r` is a remote address an alias
+ * produced (email or via), else null.
+ */
+export function forwardedBy(
+  r: StoredRecipient,
+  isLocal: (d: string) => boolean,
+): string | null {
+  if (r.type === "pipe") return null;
   const expanded = r.address !== r.originalAddress || r.type === "forward";
   if (!expanded || (r.type === "email" && isLocal(domainOf(r.address)))) {
-    return from;
+    return null;
   }
-  return rewrite(from, domainToAscii(split(r.originalAddress)[1]));
+  return domainToAscii(split(r.originalAddress)[1]);
 }
 
 /** Runs one round over the item's pending recipients; returns their statuses by idx. */
@@ -186,6 +216,8 @@ interface Group {
   readonly dest: string;
   readonly from: string;
   readonly via: readonly string[];
+  /** The alias domain to ARC-seal for (B-08); null for no seal. */
+  readonly seal: string | null;
   readonly recipients: StoredRecipient[];
 }
 
@@ -202,6 +234,7 @@ function groupRecipients(item: StoredItem, deps: RoundDeps): Group[] {
     });
     const domain = domainOf(r.address);
     const local = r.type === "email" && deps.isLocal(domain);
+    const seal = deps.sealForward ? forwardedBy(r, deps.isLocal) : null;
     if (r.type === "pipe" || (local && !deps.couriers.localBatch)) {
       const kind = r.type === "pipe" ? "pipe" : "local";
       all.push({
@@ -209,6 +242,7 @@ function groupRecipients(item: StoredItem, deps: RoundDeps): Group[] {
         dest: `${kind}:${domain}`,
         from,
         via: [],
+        seal: null,
         recipients: [r],
       });
       continue;
@@ -218,7 +252,7 @@ function groupRecipients(item: StoredItem, deps: RoundDeps): Group[] {
       : r.type === "forward"
       ? `via:${r.via.join("/")}`
       : `mx:${domain}`;
-    const key = `${dest}|${from}`;
+    const key = `${dest}|${from}|${seal ?? ""}`;
     let g = open.get(key);
     if (!g || g.recipients.length >= max) {
       g = {
@@ -226,6 +260,7 @@ function groupRecipients(item: StoredItem, deps: RoundDeps): Group[] {
         dest,
         from,
         via: r.via,
+        seal,
         recipients: [],
       };
       open.set(key, g);
@@ -262,10 +297,13 @@ async function runGroup(
         ),
       ];
     }
+    const data = g.seal && deps.sealForward
+      ? await deps.sealForward(item.data, g.seal)
+      : item.data;
     const { results } = await deps.couriers.remote.deliverBatch({
       from: g.from,
       to: g.recipients.map((r) => r.address),
-      data: item.data,
+      data,
       ...(g.via.length ? { via: g.via } : {}),
     });
     if (results.length !== g.recipients.length) {

@@ -92,9 +92,10 @@ describe("senderFor()", () => {
 });
 
 describe("deliverRound() with SRS", () => {
-  it("sends forwards of non-local senders with a reversible SRS0 sender", async () => {
+  it("sends forwards of non-local senders with an SRS0 sender and an ARC seal", async () => {
     const srs = new Srs({ keys: [new Uint8Array(32)], now: () => 0 });
     const froms: [string, string[]][] = [];
+    const datas: [string, string[]][] = [];
     const item: StoredItem = {
       id: "ID",
       from: "x@ext.test",
@@ -116,6 +117,7 @@ describe("deliverRound() with SRS", () => {
         remote: {
           deliverBatch: (req) => {
             froms.push([req.from, [...req.to]]);
+            datas.push([new TextDecoder().decode(req.data), [...req.to]]);
             return Promise.resolve({
               results: req.to.map(() => ({ status: "sent" as const })),
             });
@@ -129,12 +131,23 @@ describe("deliverRound() with SRS", () => {
       maillog: new MailLog({ write: () => {} }),
       domainLimiter: new Limiter(5),
       rewriteSender: (s, d) => srs.forward(s, d),
+      sealForward: (data, d) =>
+        Promise.resolve(
+          new TextEncoder().encode(
+            `ARC(${d})${new TextDecoder().decode(data)}`,
+          ),
+        ),
     });
     const fwd = froms.find(([, to]) => to.includes("someone@b.test"))!;
     assert.match(fwd[0], /^SRS0=[A-Z2-7]{6}=[A-Z2-7]{2}=ext\.test=x@a\.test$/);
     assert.deepEqual(srs.reverse(fwd[0]), { ok: true, address: "x@ext.test" });
     const direct = froms.find(([, to]) => to.includes("direct@b.test"))!;
     assert.equal(direct[0], "x@ext.test");
+    // B-08: only the forward is ARC-sealed, for the alias's domain.
+    assert.deepEqual(datas.sort(), [
+      ["", ["direct@b.test"]],
+      ["ARC(a.test)", ["someone@b.test"]],
+    ]);
   });
 });
 

@@ -45,6 +45,7 @@ import { buildDsn, type DsnRecipient, reportingDomain } from "./dsn.ts";
 import {
   type Couriers,
   deliverRound,
+  type ForwardSealer,
   Limiter,
   type SenderRewriter,
 } from "./delivery.ts";
@@ -58,6 +59,7 @@ import { declareMetrics } from "./_metrics.ts";
 export {
   type BatchCourier,
   type Couriers,
+  type ForwardSealer,
   Limiter,
   type PipeCourierLike,
   senderFor,
@@ -116,6 +118,12 @@ export interface QueueProps {
    * @default forwarded senders are kept
    */
   readonly rewriteSender?: SenderRewriter;
+  /**
+   * ARC sealing of messages an alias sends to remote addresses (B-08),
+   * done at delivery time for those recipients only.
+   * @default not sealed
+   */
+  readonly sealForward?: ForwardSealer;
 }
 
 const COUNT_REFRESH_MS = 5_000;
@@ -313,6 +321,7 @@ export class Queue implements QueuePutter {
       ...(this.#p.rewriteSender
         ? { rewriteSender: this.#p.rewriteSender }
         : {}),
+      ...(this.#p.sealForward ? { sealForward: this.#p.sealForward } : {}),
     });
     // The round's results are saved as they come: one write of the item.
     this.#m.itemsWritten.inc();
